@@ -1,0 +1,344 @@
+//! The command line: `gatelint [lint] PATHS…` and `gatelint parse FILE…`.
+//! Parses arguments, loads the inputs, picks the output format and turns the
+//! findings into an exit code (0 clean, 1 findings at or above `--fail-on`,
+//! 2 usage error or nothing readable).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::crossplane::{self, CrossplaneOptions};
+use crate::finding::Severity;
+use crate::load::{self, Input, Options, PathMap, Workspace};
+use crate::report::{self, Counts, human};
+use crate::tree_json;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gatelint",
+    version,
+    about = "Finds the nginx settings that give your users a 502 Bad Gateway, before you deploy.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    lint: LintArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Lint configuration files and directories (the default command).
+    Lint(LintArgs),
+    /// Print the parsed tree of each FILE, with its includes.
+    Parse(ParseArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct LoadArgs {
+    /// nginx's prefix: relative `include` paths resolve against it
+    /// [default: the directory of nginx.conf, else of the file].
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+    /// Read includes under FROM from TO instead (repeatable), e.g. `--map /etc/nginx=deploy/nginx`.
+    #[arg(long = "map", value_name = "FROM=TO")]
+    maps: Vec<PathMap>,
+    /// Follow includes that point outside the linted paths, `--prefix` and `--map` targets.
+    #[arg(long)]
+    allow_outside_roots: bool,
+    /// Skip files larger than this (bytes, or with k/M/G).
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size_arg)]
+    max_file_size: u64,
+    /// With `-` as the path: lint standard input as if it were this file.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct LintArgs {
+    /// Files or directories to lint; `-` reads standard input
+    /// [default: /etc/nginx when it exists, else the current directory].
+    #[arg(value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    format: LintFormat,
+    /// Exit with 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    fail_on: FailOn,
+    /// Colour in the human format.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ParseArgs {
+    /// nginx configuration files (`-` for standard input).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// `json`: gatelint's tree with spans; `crossplane`: what `crossplane parse` prints.
+    #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
+    format: ParseFormat,
+    /// Do not follow includes.
+    #[arg(long)]
+    single_file: bool,
+    /// Keep comments in the output.
+    #[arg(long)]
+    include_comments: bool,
+    /// Indent JSON by this many spaces (crossplane's `--indent`); compact when absent.
+    #[arg(long, short = 'i', value_name = "NUM")]
+    indent: Option<usize>,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LintFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ParseFormat {
+    Json,
+    Crossplane,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_size_arg(text: &str) -> Result<u64, String> {
+    load::read::parse_size(text).ok_or_else(|| format!("`{text}` is not a size (try 32M or 500k)"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Lint(args)) => lint(args),
+        Some(Command::Parse(args)) => parse(args),
+        None => lint(cli.lint),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("gatelint: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn options(args: &LoadArgs) -> Options {
+    Options {
+        prefix: args.prefix.clone(),
+        maps: args.maps.clone(),
+        allow_outside_roots: args.allow_outside_roots,
+        max_file_size: args.max_file_size,
+    }
+}
+
+fn inputs(paths: &[PathBuf], args: &LoadArgs) -> Result<Vec<Input>, String> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(args.max_file_size + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            if bytes.len() as u64 > args.max_file_size {
+                return Err(format!(
+                    "standard input is larger than --max-file-size ({})",
+                    load::read::human_size(args.max_file_size)
+                ));
+            }
+            inputs.push(Input::Text {
+                name: args.stdin_filename.clone(),
+                bytes,
+            });
+        } else {
+            inputs.push(Input::Path(path.clone()));
+        }
+    }
+    if args.stdin_filename.is_some() && !paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err("--stdin-filename names standard input; pass `-` as the path too".into());
+    }
+    Ok(inputs)
+}
+
+fn default_paths() -> Vec<PathBuf> {
+    let etc = PathBuf::from("/etc/nginx");
+    if etc.is_dir() {
+        vec![etc]
+    } else {
+        vec![PathBuf::from(".")]
+    }
+}
+
+fn lint(args: LintArgs) -> Result<ExitCode, String> {
+    let paths = if args.paths.is_empty() {
+        default_paths()
+    } else {
+        args.paths.clone()
+    };
+    let inputs = inputs(&paths, &args.load)?;
+    let ws = Workspace::load(&inputs, options(&args.load));
+    let located = report::sorted(&ws, &ws.findings);
+    let counts = Counts::of(&ws.findings);
+    let output = match args.format {
+        LintFormat::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            let width = std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(100);
+            human::render(&ws, &located, counts, human::Style { color, width })
+        }
+        LintFormat::Json => report::json::render(&ws, &located, counts),
+    };
+    write_stdout(&output)?;
+    if ws.files.is_empty() {
+        if ws.findings.is_empty() {
+            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "gatelint: no nginx configuration found in {}",
+                shown.join(", ")
+            );
+        }
+        return Ok(ExitCode::from(2));
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    let failed = ws.findings.iter().any(|f| f.severity >= threshold);
+    Ok(ExitCode::from(u8::from(failed)))
+}
+
+fn parse(args: ParseArgs) -> Result<ExitCode, String> {
+    let mut outputs = Vec::new();
+    let mut status = 0u8;
+    for file in &args.files {
+        let inputs = inputs(std::slice::from_ref(file), &args.load)?;
+        let ws = Workspace::load(&inputs, options(&args.load));
+        if ws.files.is_empty() {
+            for f in &ws.findings {
+                eprintln!("gatelint: {}", f.message);
+            }
+            status = 2;
+            continue;
+        }
+        let Some(config) = ws.configs.first() else {
+            continue;
+        };
+        let text = match args.format {
+            ParseFormat::Crossplane => {
+                let options = CrossplaneOptions {
+                    single_file: args.single_file,
+                    comments: args.include_comments,
+                };
+                let payload = crossplane::payload(&ws, config, options);
+                to_json(&payload, args.indent, true)?
+            }
+            ParseFormat::Json => {
+                let tree = tree_json::tree(&ws, &[config], args.include_comments);
+                to_json(&tree, args.indent.or(Some(2)), false)?
+            }
+        };
+        outputs.push(text);
+    }
+    write_stdout(&outputs.join(""))?;
+    Ok(ExitCode::from(status))
+}
+
+/// JSON text; `ascii_only` escapes every non-ASCII character as Python's
+/// `json.dumps` does by default (crossplane's output is made that way).
+fn to_json<T: serde::Serialize>(
+    value: &T,
+    indent: Option<usize>,
+    ascii_only: bool,
+) -> Result<String, String> {
+    let text = match indent {
+        None => serde_json::to_string(value),
+        Some(n) => {
+            let pad = vec![b' '; n];
+            let mut buf = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(&pad);
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+            value
+                .serialize(&mut ser)
+                .map(|_| String::from_utf8_lossy(&buf).into_owned())
+        }
+    }
+    .map_err(|e| format!("cannot write JSON: {e}"))?;
+    let mut text = if ascii_only {
+        escape_non_ascii(&text)
+    } else {
+        text
+    };
+    text.push('\n');
+    Ok(text)
+}
+
+fn escape_non_ascii(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+fn write_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`gatelint … | head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write output: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_ascii_is_escaped_like_python() {
+        assert_eq!(escape_non_ascii("\"é😀\""), "\"\\u00e9\\ud83d\\ude00\"");
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,14 @@
+//! gatelint: finds the nginx and Apache settings that give users a 502.
+//!
+//! The pipeline (see ARCHITECTURE.md): [`load`] reads files and follows
+//! includes, [`syntax`] parses them into a spanned tree, [`report`] renders
+//! [`finding::Finding`]s for people and machines.
+
+pub mod cli;
+pub mod crossplane;
+pub mod finding;
+pub mod load;
+pub mod report;
+pub mod source;
+pub mod syntax;
+pub mod tree_json;

@@ -1,0 +1,907 @@
+//! From the paths on the command line to a set of parsed files and the
+//! configurations they form: directory discovery, `nginx -T` dumps, stdin,
+//! and `include` resolution with globs, path maps, confinement to the roots
+//! the user gave, cycle and depth limits. Each file is read and parsed once,
+//! however many configurations include it.
+
+pub mod context;
+pub mod dump;
+pub mod read;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use crate::finding::{Finding, Severity, checks};
+use crate::source::{FileId, SourceFile, Span};
+use crate::syntax::{NodeIndex, ParsedFile, nginx};
+pub use context::Context;
+
+/// Includes nested deeper than this are reported, not followed.
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// The default `--max-file-size`.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// A `--map FROM=TO`: an include path under FROM is read from TO instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathMap {
+    pub from: PathBuf,
+    pub to: PathBuf,
+}
+
+impl std::str::FromStr for PathMap {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (from, to) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}` is not FROM=TO (for example /etc/nginx=deploy/nginx)"))?;
+        if from.is_empty() || to.is_empty() {
+            return Err(format!("`{s}`: both FROM and TO must be given"));
+        }
+        Ok(PathMap {
+            from: PathBuf::from(from),
+            to: PathBuf::from(to),
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// nginx's prefix: relative includes resolve against it.
+    pub prefix: Option<PathBuf>,
+    pub maps: Vec<PathMap>,
+    pub allow_outside_roots: bool,
+    pub max_file_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            prefix: None,
+            maps: Vec::new(),
+            allow_outside_roots: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// What the user asked to lint.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Path(PathBuf),
+    /// Text read from standard input, linted as if it were the named file.
+    Text {
+        name: Option<PathBuf>,
+        bytes: Vec<u8>,
+    },
+}
+
+/// A file as loaded: its text and its tree.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub source: SourceFile,
+    pub tree: ParsedFile,
+}
+
+/// One configuration: a top-level file and everything it includes.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub root: FileId,
+    pub prefix: PathBuf,
+    /// Every file of this configuration, the root first, in include order.
+    pub files: Vec<FileId>,
+    /// The context each file's top-level directives sit in.
+    pub contexts: HashMap<FileId, Context>,
+    /// The files each `include` directive brought in, in nginx's order.
+    pub includes: HashMap<(FileId, NodeIndex), Vec<FileId>>,
+    /// The root was linted on its own and its context inferred.
+    pub inferred_context: bool,
+}
+
+pub struct Workspace {
+    pub files: Vec<LoadedFile>,
+    pub configs: Vec<Config>,
+    pub findings: Vec<Finding>,
+    options: Options,
+    roots: Vec<PathBuf>,
+    /// Files read from disk, by canonical path.
+    by_real_path: HashMap<PathBuf, FileId>,
+    /// Files that exist only in gatelint's memory (stdin, dumps), by normalised path.
+    virtual_files: HashMap<PathBuf, FileId>,
+    /// Whether a file was loaded from a dump or stdin rather than disk.
+    is_virtual: Vec<bool>,
+}
+
+impl Workspace {
+    /// Loads every input and resolves the configurations they form.
+    pub fn load(inputs: &[Input], options: Options) -> Workspace {
+        let mut ws = Workspace {
+            files: Vec::new(),
+            configs: Vec::new(),
+            findings: Vec::new(),
+            options,
+            roots: Vec::new(),
+            by_real_path: HashMap::new(),
+            virtual_files: HashMap::new(),
+            is_virtual: Vec::new(),
+        };
+        ws.set_roots(inputs);
+        // (file, explicitly named, directory it was found under)
+        let mut candidates: Vec<(FileId, bool, Option<PathBuf>)> = Vec::new();
+        for input in inputs {
+            match input {
+                Input::Path(path) => {
+                    if path.is_dir() {
+                        for file in ws.discover(path) {
+                            if let Some(id) = ws.load_disk(&file) {
+                                candidates.push((id, false, Some(path.clone())));
+                            }
+                        }
+                    } else if let Some(id) = ws.load_disk(path) {
+                        candidates.push((id, true, None));
+                    }
+                }
+                Input::Text { name, bytes } => {
+                    let display = name.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+                    if let Some(id) = ws.load_text(&display, None, bytes.clone(), true) {
+                        candidates.push((id, true, None));
+                    }
+                }
+            }
+        }
+        ws.resolve_tops(candidates);
+        ws.dedup_findings();
+        ws
+    }
+
+    pub fn file(&self, id: FileId) -> &LoadedFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn source(&self, id: FileId) -> &SourceFile {
+        &self.file(id).source
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    fn set_roots(&mut self, inputs: &[Input]) {
+        let mut roots = Vec::new();
+        for input in inputs {
+            let dir = match input {
+                Input::Path(p) if p.is_dir() => Some(p.clone()),
+                Input::Path(p) => p.parent().map(Path::to_path_buf),
+                Input::Text { name: Some(n), .. } => n.parent().map(Path::to_path_buf),
+                Input::Text { name: None, .. } => None,
+            };
+            if let Some(dir) = dir {
+                let dir = if dir.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    dir
+                };
+                roots.push(dir);
+            }
+        }
+        roots.extend(self.options.prefix.iter().cloned());
+        roots.extend(self.options.maps.iter().map(|m| m.to.clone()));
+        self.roots = roots
+            .into_iter()
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .collect();
+    }
+
+    fn allowed(&self, real: &Path) -> bool {
+        self.options.allow_outside_roots || self.roots.iter().any(|r| real.starts_with(r))
+    }
+
+    /// The configuration files in a directory, in a stable order.
+    fn discover(&mut self, dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let walker = walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_file() && looks_like_nginx_config(entry.path()) {
+                        // `./conf.d/a.conf` reads better as `conf.d/a.conf`.
+                        let path = entry.into_path();
+                        out.push(
+                            path.strip_prefix(".")
+                                .map(Path::to_path_buf)
+                                .unwrap_or(path),
+                        );
+                    }
+                }
+                Err(error) => {
+                    let path = error
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| dir.to_path_buf());
+                    let finding = match error.loop_ancestor() {
+                        Some(ancestor) => Finding::on_path(
+                            checks::DIRECTORY_LOOP,
+                            Severity::Warning,
+                            &path,
+                            format!(
+                                "`{}` links back to `{}`; not followed",
+                                path.display(),
+                                ancestor.display()
+                            ),
+                        )
+                        .help("a symbolic link that points to its own parent makes the tree endless; remove it or lint a narrower path"),
+                        None => Finding::on_path(
+                            checks::FILE_UNREADABLE,
+                            Severity::Error,
+                            &path,
+                            format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
+                        ),
+                    };
+                    self.findings.push(finding);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads and parses a file from disk once; later calls return the same id.
+    fn load_disk(&mut self, path: &Path) -> Option<FileId> {
+        let real = match std::fs::canonicalize(path) {
+            Ok(real) => real,
+            Err(error) => {
+                self.findings.push(Finding::on_path(
+                    checks::FILE_UNREADABLE,
+                    Severity::Error,
+                    path,
+                    format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
+                ));
+                return None;
+            }
+        };
+        if let Some(&id) = self.by_real_path.get(&real) {
+            return Some(id);
+        }
+        match read::read_path(path, self.options.max_file_size) {
+            Ok(text) => {
+                let id = self.load_text(path, Some(real.clone()), text.text.into_bytes(), false)?;
+                if let Some((at, len)) = text.first_invalid {
+                    let span = Span::new(id, at, at + len);
+                    self.findings.push(
+                        Finding::at(
+                            checks::INVALID_UTF8,
+                            Severity::Warning,
+                            span,
+                            format!(
+                                "`{}` is not valid UTF-8 ({} byte{} replaced)",
+                                path.display(),
+                                text.invalid_count,
+                                if text.invalid_count == 1 { "" } else { "s" }
+                            ),
+                        )
+                        .label("first invalid byte")
+                        .help("save the file as UTF-8; gatelint linted it with each invalid byte replaced"),
+                    );
+                }
+                Some(id)
+            }
+            Err(finding) => {
+                self.findings.push(*finding);
+                None
+            }
+        }
+    }
+
+    /// Adds text as one file, or as the files of an `nginx -T` dump (then
+    /// the first of them is returned).
+    fn load_text(
+        &mut self,
+        display: &Path,
+        real: Option<PathBuf>,
+        bytes: Vec<u8>,
+        is_virtual: bool,
+    ) -> Option<FileId> {
+        let text = match read::decode(display, bytes) {
+            Ok(text) => text.text,
+            Err(finding) => {
+                self.findings.push(*finding);
+                return None;
+            }
+        };
+        if dump::is_dump(&text) {
+            let mut first = None;
+            for part in dump::split(&text) {
+                let id = self.add_file(part.path.clone(), part.text, true);
+                self.virtual_files.insert(normalize(&part.path), id);
+                first.get_or_insert(id);
+            }
+            if let Some(real) = real {
+                if let Some(id) = first {
+                    self.by_real_path.insert(real, id);
+                }
+            }
+            return first;
+        }
+        let id = self.add_file(display.to_path_buf(), text, is_virtual);
+        match real {
+            Some(real) => {
+                self.by_real_path.insert(real, id);
+            }
+            None => {
+                self.virtual_files.insert(normalize(&absolute(display)), id);
+            }
+        }
+        Some(id)
+    }
+
+    fn add_file(&mut self, path: PathBuf, text: String, is_virtual: bool) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        let tree = nginx::parse(id, &text);
+        for error in &tree.errors {
+            let mut finding = Finding::at(
+                checks::SYNTAX_ERROR,
+                Severity::Error,
+                error.span,
+                &error.message,
+            )
+            .label(&error.label);
+            if let Some((span, label)) = &error.related {
+                finding = finding.related(*span, label);
+            }
+            if let Some(help) = &error.help {
+                finding = finding.help(help);
+            }
+            self.findings.push(finding);
+        }
+        self.files.push(LoadedFile {
+            source: SourceFile::new(path, text),
+            tree,
+        });
+        self.is_virtual.push(is_virtual);
+        id
+    }
+
+    /// Makes a configuration of each candidate that no other one includes.
+    fn resolve_tops(&mut self, candidates: Vec<(FileId, bool, Option<PathBuf>)>) {
+        let mut ordered = candidates;
+        // Explicit files first, then each directory's nginx.conf, then the rest:
+        // an includer is resolved before the snippets it includes.
+        ordered.sort_by_key(|(id, explicit, _)| {
+            let path = &self.source(*id).path;
+            let is_main = path.file_name().is_some_and(|n| n == "nginx.conf");
+            (!*explicit, !is_main, path.components().count())
+        });
+        let mut seen = HashSet::new();
+        let mut included: HashSet<FileId> = HashSet::new();
+        for (id, _, under) in ordered {
+            if !seen.insert(id) || included.contains(&id) {
+                continue;
+            }
+            let prefix = self.prefix_for(id, under.as_deref());
+            let config = self.resolve(id, prefix);
+            included.extend(config.files.iter().skip(1).copied());
+            self.configs.push(config);
+        }
+        // A top resolved before the file that includes it is not a top.
+        self.configs.retain(|c| !included.contains(&c.root));
+    }
+
+    /// nginx's prefix for a top-level file: `--prefix`, else the nearest
+    /// directory up the tree holding an `nginx.conf`, else the file's own.
+    fn prefix_for(&self, id: FileId, under: Option<&Path>) -> PathBuf {
+        if let Some(prefix) = &self.options.prefix {
+            return prefix.clone();
+        }
+        let path = &self.source(id).path;
+        let own_dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let stop = under.map(|u| normalize(&absolute(u)));
+        let mut dir = own_dir.clone();
+        for _ in 0..5 {
+            let main = dir.join("nginx.conf");
+            if main.is_file()
+                || self
+                    .virtual_files
+                    .contains_key(&normalize(&absolute(&main)))
+            {
+                return dir;
+            }
+            let here = normalize(&absolute(&dir));
+            if stop.as_ref() == Some(&here) || here.parent().is_none() {
+                break;
+            }
+            dir = if dir == Path::new(".") || dir.ends_with("..") {
+                dir.join("..")
+            } else {
+                match dir.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            };
+        }
+        own_dir
+    }
+
+    fn resolve(&mut self, root: FileId, prefix: PathBuf) -> Config {
+        let root_tree = &self.file(root).tree;
+        let is_main_file = self
+            .source(root)
+            .path
+            .file_name()
+            .is_some_and(|n| n == "nginx.conf");
+        let context = if is_main_file {
+            Vec::new()
+        } else {
+            context::infer(root_tree, &self.source(root).text)
+        };
+        let mut config = Config {
+            root,
+            prefix,
+            inferred_context: !context.is_empty(),
+            ..Config::default()
+        };
+        let mut expanded = HashSet::new();
+        let mut stack = vec![root];
+        self.visit(&mut config, root, context, &mut stack, &mut expanded);
+        config
+    }
+
+    fn visit(
+        &mut self,
+        config: &mut Config,
+        file: FileId,
+        context: Context,
+        stack: &mut Vec<FileId>,
+        expanded: &mut HashSet<FileId>,
+    ) {
+        if !config.files.contains(&file) {
+            config.files.push(file);
+        }
+        config
+            .contexts
+            .entry(file)
+            .or_insert_with(|| context.clone());
+        if !expanded.insert(file) {
+            return;
+        }
+        let loaded = self.file(file);
+        let text = loaded.source.text.clone();
+        let includes: Vec<IncludeSite> = loaded
+            .tree
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_directive() && loaded.tree.value(&text, &n.name) == "include")
+            .map(|(i, n)| {
+                let args = n
+                    .args
+                    .iter()
+                    .map(|a| (loaded.tree.value(&text, a).to_string(), a.span))
+                    .collect();
+                let ctx = context::at_node(&loaded.tree, &text, i as NodeIndex, &context);
+                (i as NodeIndex, args, n.name.span, ctx)
+            })
+            .collect();
+        for (node, args, name_span, include_context) in includes {
+            let [(pattern, arg_span)] = args.as_slice() else {
+                self.findings.push(
+                    Finding::at(
+                        checks::SYNTAX_ERROR,
+                        Severity::Error,
+                        name_span,
+                        format!("`include` takes exactly one argument, not {}", args.len()),
+                    )
+                    .label("this include")
+                    .help("include one file or one glob per directive"),
+                );
+                continue;
+            };
+            let targets = self.include_targets(&config.prefix, pattern, *arg_span);
+            config.includes.insert((file, node), targets.clone());
+            for target in targets {
+                if let Some(at) = stack.iter().position(|&f| f == target) {
+                    let chain: Vec<String> = stack[at..]
+                        .iter()
+                        .chain(std::iter::once(&target))
+                        .map(|f| self.source(*f).display_name())
+                        .collect();
+                    self.findings.push(
+                        Finding::at(
+                            checks::INCLUDE_CYCLE,
+                            Severity::Error,
+                            *arg_span,
+                            format!("include cycle: {}", chain.join(" → ")),
+                        )
+                        .label("includes a file that is already being read")
+                        .help("nginx would recurse until it runs out of file descriptors; remove one include of the cycle"),
+                    );
+                    continue;
+                }
+                if stack.len() >= MAX_INCLUDE_DEPTH {
+                    self.findings.push(
+                        Finding::at(
+                            checks::INCLUDE_TOO_DEEP,
+                            Severity::Error,
+                            *arg_span,
+                            format!("includes are nested more than {MAX_INCLUDE_DEPTH} levels deep; not followed"),
+                        )
+                        .label("this include is not followed"),
+                    );
+                    continue;
+                }
+                stack.push(target);
+                self.visit(config, target, include_context.clone(), stack, expanded);
+                stack.pop();
+            }
+        }
+    }
+
+    /// The files one `include` argument names, read as needed. Reports a
+    /// missing file (globs may match nothing, as in nginx) and any path
+    /// outside the roots.
+    fn include_targets(&mut self, prefix: &Path, pattern: &str, span: Span) -> Vec<FileId> {
+        let written = Path::new(pattern);
+        let full = if written.is_absolute() {
+            written.to_path_buf()
+        } else {
+            prefix.join(written)
+        };
+        let full = normalize(&self.apply_maps(&full));
+        if has_glob_magic(pattern) {
+            return self.glob_targets(&full, pattern, span);
+        }
+        if let Some(&id) = self.virtual_files.get(&normalize(&absolute(&full))) {
+            return vec![id];
+        }
+        match std::fs::canonicalize(&full) {
+            Err(_) => {
+                let mut finding = Finding::at(
+                    checks::INCLUDE_NOT_FOUND,
+                    Severity::Error,
+                    span,
+                    format!("included file `{}` does not exist", full.display()),
+                )
+                .label("nginx refuses to start: open() failed (2: No such file or directory)");
+                finding = finding.help(self.missing_help(written, &full, prefix));
+                self.findings.push(finding);
+                Vec::new()
+            }
+            Ok(real) if !self.allowed(&real) => {
+                self.outside_roots(&full, span);
+                Vec::new()
+            }
+            Ok(_) => self.load_disk(&full).into_iter().collect(),
+        }
+    }
+
+    fn glob_targets(&mut self, full: &Path, pattern: &str, span: Span) -> Vec<FileId> {
+        let text = full.to_string_lossy().to_string();
+        let Ok(compiled) = glob::Pattern::new(&text) else {
+            self.findings.push(
+                Finding::at(
+                    checks::INCLUDE_NOT_FOUND,
+                    Severity::Error,
+                    span,
+                    format!("`{pattern}` is not a valid glob pattern"),
+                )
+                .label("nginx refuses to start: glob() failed"),
+            );
+            return Vec::new();
+        };
+        let options = glob_options();
+        let absolute_pattern =
+            glob::Pattern::new(&normalize(&absolute(full)).to_string_lossy()).unwrap_or(compiled);
+        let mut matches: Vec<(PathBuf, FileId)> = self
+            .virtual_files
+            .iter()
+            .filter(|(path, _)| absolute_pattern.matches_path_with(path, options))
+            .map(|(_, id)| (self.source(*id).path.clone(), *id))
+            .collect();
+        let base = glob_base(full);
+        let base_allowed = std::fs::canonicalize(&base).map(|b| self.allowed(&b));
+        match base_allowed {
+            Ok(true) => {
+                let paths: Vec<PathBuf> = glob::glob_with(&text, options)
+                    .map(|paths| paths.filter_map(Result::ok).collect())
+                    .unwrap_or_default();
+                for path in paths {
+                    if path.is_dir() || matches.iter().any(|(p, _)| *p == path) {
+                        continue;
+                    }
+                    let allowed = std::fs::canonicalize(&path)
+                        .map(|r| self.allowed(&r))
+                        .unwrap_or(false);
+                    if !allowed {
+                        self.outside_roots(&path, span);
+                        continue;
+                    }
+                    if let Some(id) = self.load_disk(&path) {
+                        matches.push((path, id));
+                    }
+                }
+            }
+            Ok(false) if matches.is_empty() => self.outside_roots(full, span),
+            _ => {}
+        }
+        matches.sort_by(|a, b| a.0.cmp(&b.0));
+        matches.into_iter().map(|(_, id)| id).collect()
+    }
+
+    fn outside_roots(&mut self, path: &Path, span: Span) {
+        let mut help = "gatelint reads only under the paths you lint, `--prefix` and `--map` targets; pass `--allow-outside-roots` to read it anyway".to_string();
+        if let Some(suggestion) = self.map_suggestion(path) {
+            help = format!("{suggestion}, or {help}");
+        }
+        self.findings.push(
+            Finding::at(
+                checks::INCLUDE_OUTSIDE_ROOTS,
+                Severity::Warning,
+                span,
+                format!(
+                    "`{}` is outside the linted paths and was not read",
+                    path.display()
+                ),
+            )
+            .label("not followed")
+            .help(help),
+        );
+    }
+
+    /// For `/etc/nginx/x` when a linted directory has an `x` of its own:
+    /// "map it with `--map /etc/nginx=deploy/nginx`".
+    fn map_suggestion(&self, path: &Path) -> Option<String> {
+        let mut dirs: Vec<&Path> = path.ancestors().skip(1).collect();
+        dirs.pop();
+        for root in &self.roots {
+            for dir in &dirs {
+                let Ok(rest) = path.strip_prefix(dir) else {
+                    continue;
+                };
+                let rest_first = rest.components().next()?;
+                if root.join(rest_first).exists() && !dir.as_os_str().is_empty() {
+                    return Some(format!(
+                        "if `{}` stands for `{}`, map it with `--map {}={}`",
+                        relative_to_cwd(root).display(),
+                        dir.display(),
+                        dir.display(),
+                        relative_to_cwd(root).display()
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    fn missing_help(&self, written: &Path, full: &Path, prefix: &Path) -> String {
+        if written.is_absolute() {
+            match self.map_suggestion(full) {
+                Some(s) => format!("{s}; or fix the path"),
+                None => {
+                    "fix the path, or create the file; globs (`*.conf`) may match nothing".into()
+                }
+            }
+        } else {
+            format!(
+                "relative includes resolve against nginx's prefix, here `{}`; set it with `--prefix` if that is wrong",
+                normalize(&absolute(prefix)).display()
+            )
+        }
+    }
+
+    fn apply_maps(&self, path: &Path) -> PathBuf {
+        let mut best: Option<(&PathMap, usize)> = None;
+        for map in &self.options.maps {
+            if path.starts_with(&map.from) {
+                let depth = map.from.components().count();
+                if best.is_none_or(|(_, d)| depth > d) {
+                    best = Some((map, depth));
+                }
+            }
+        }
+        match best {
+            Some((map, _)) => {
+                let rest = path.strip_prefix(&map.from).unwrap_or(Path::new(""));
+                if rest.as_os_str().is_empty() {
+                    map.to.clone()
+                } else {
+                    map.to.join(rest)
+                }
+            }
+            None => path.to_path_buf(),
+        }
+    }
+
+    fn dedup_findings(&mut self) {
+        let mut seen = HashSet::new();
+        self.findings
+            .retain(|f| seen.insert((f.rule, format!("{:?}", f.location), f.message.clone())));
+    }
+
+    /// Whether a file came from stdin or a dump rather than disk.
+    pub fn is_virtual(&self, id: FileId) -> bool {
+        self.is_virtual[id.0 as usize]
+    }
+}
+
+/// An `include` directive: its node, its arguments' values and spans, the
+/// span of its name, and the context inside which it includes.
+type IncludeSite = (NodeIndex, Vec<(String, Span)>, Span, Context);
+
+fn glob_options() -> glob::MatchOptions {
+    glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        // glob(3), which nginx uses, never lets `*` match a leading dot.
+        require_literal_leading_dot: true,
+    }
+}
+
+/// nginx treats an include as a glob when it has `*`, `?` or `[`.
+pub fn has_glob_magic(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// The deepest directory of a glob pattern with no magic in it.
+fn glob_base(pattern: &Path) -> PathBuf {
+    let mut base = PathBuf::new();
+    for component in pattern.components() {
+        if has_glob_magic(&component.as_os_str().to_string_lossy()) {
+            break;
+        }
+        base.push(component);
+    }
+    base
+}
+
+fn io_reason(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    if text.contains("Permission denied") {
+        "permission denied".into()
+    } else if text.contains("No such file") {
+        "it does not exist".into()
+    } else {
+        text
+    }
+}
+
+/// Looks like an nginx configuration: `*.conf` and friends, the files nginx
+/// ships, and anything in the directories sites and snippets live in.
+pub fn looks_like_nginx_config(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if matches!(ext.as_deref(), Some("conf" | "nginx" | "vhost" | "types")) {
+        return true;
+    }
+    if matches!(
+        name.as_ref(),
+        "nginx.conf"
+            | "mime.types"
+            | "fastcgi_params"
+            | "scgi_params"
+            | "uwsgi_params"
+            | "proxy_params"
+    ) {
+        return true;
+    }
+    let in_config_dir = path.parent().and_then(|p| p.file_name()).is_some_and(|d| {
+        matches!(
+            d.to_string_lossy().as_ref(),
+            "sites-available"
+                | "sites-enabled"
+                | "conf.d"
+                | "snippets"
+                | "vhosts"
+                | "vhosts.d"
+                | "http.d"
+                | "stream.d"
+        )
+    });
+    in_config_dir && ext.is_none()
+}
+
+/// An absolute form of `path` without touching the file system.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// Removes `.` and resolves `..` lexically, as glob and nginx see a path.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `path` relative to the working directory when it is under it.
+pub fn relative_to_cwd(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_take_the_longest_prefix() {
+        let ws = Workspace::load(
+            &[],
+            Options {
+                maps: vec![
+                    "/etc/nginx=a".parse().unwrap(),
+                    "/etc/nginx/conf.d=b".parse().unwrap(),
+                ],
+                ..Options::default()
+            },
+        );
+        assert_eq!(
+            ws.apply_maps(Path::new("/etc/nginx/conf.d/x.conf")),
+            PathBuf::from("b/x.conf")
+        );
+        assert_eq!(
+            ws.apply_maps(Path::new("/etc/nginx/mime.types")),
+            PathBuf::from("a/mime.types")
+        );
+        assert_eq!(
+            ws.apply_maps(Path::new("/etc/other")),
+            PathBuf::from("/etc/other")
+        );
+    }
+
+    #[test]
+    fn bad_maps_are_explained() {
+        assert!("nope".parse::<PathMap>().is_err());
+        assert!("=x".parse::<PathMap>().is_err());
+    }
+
+    #[test]
+    fn candidates() {
+        assert!(looks_like_nginx_config(Path::new("a/b.conf")));
+        assert!(looks_like_nginx_config(Path::new(
+            "x/sites-enabled/default"
+        )));
+        assert!(!looks_like_nginx_config(Path::new("x/README.md")));
+        assert!(!looks_like_nginx_config(Path::new(
+            "x/sites-enabled/notes.txt"
+        )));
+    }
+
+    #[test]
+    fn normalizing() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalize(Path::new("../a/./b")), PathBuf::from("../a/b"));
+        assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
+        assert_eq!(glob_base(Path::new("/a/b/*.conf")), PathBuf::from("/a/b"));
+    }
+}

@@ -1,0 +1,121 @@
+//! The dialect-neutral configuration tree: directives with arguments and an
+//! optional block, every piece carrying its exact byte span. Only the
+//! dialect modules (`nginx`) touch pest; everything after them sees this.
+
+pub mod nginx;
+
+use crate::source::{FileId, Span};
+
+/// How an argument was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quote {
+    None,
+    Single,
+    Double,
+    /// The raw body of a `*_by_lua_block { … }`.
+    Lua,
+}
+
+/// One argument (or a directive's name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    /// The token as written, quotes included.
+    pub span: Span,
+    /// The text between the quotes (equal to `span` when unquoted).
+    pub inner: Span,
+    pub quote: Quote,
+    /// The value after nginx's unescaping, stored only when it differs from
+    /// the text of `inner`; read it through [`ParsedFile::value`].
+    pub unescaped: Option<Box<str>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Directive,
+    /// A `#` comment; `name.inner` is the text after the `#`.
+    Comment,
+}
+
+/// How a directive ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Terminator {
+    Semicolon(Span),
+    Block {
+        open: Span,
+        close: Option<Span>,
+    },
+    /// Neither `;` nor `{`: a syntax error was reported for it.
+    Missing,
+}
+
+/// A node's position in its file's arena.
+pub type NodeIndex = u32;
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub name: Arg,
+    pub args: Vec<Arg>,
+    pub terminator: Terminator,
+    /// Children, in order; present exactly when the directive has a block.
+    pub children: Option<Vec<NodeIndex>>,
+    /// The enclosing block's directive in the same file.
+    pub parent: Option<NodeIndex>,
+    /// From the first byte of the name to the `;` or the closing `}`.
+    pub span: Span,
+}
+
+impl Node {
+    pub fn is_directive(&self) -> bool {
+        self.kind == NodeKind::Directive
+    }
+}
+
+/// A syntax error, located and worded for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    /// A second place involved (the `{` that is never closed, …).
+    pub related: Option<(Span, String)>,
+    pub help: Option<String>,
+}
+
+/// One file's tree.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedFile {
+    pub nodes: Vec<Node>,
+    pub roots: Vec<NodeIndex>,
+    pub errors: Vec<SyntaxError>,
+}
+
+impl ParsedFile {
+    pub fn node(&self, index: NodeIndex) -> &Node {
+        &self.nodes[index as usize]
+    }
+
+    /// An argument's value as nginx sees it.
+    pub fn value<'a>(&'a self, text: &'a str, arg: &'a Arg) -> &'a str {
+        match &arg.unescaped {
+            Some(value) => value,
+            None => text.get(arg.inner.range()).unwrap_or(""),
+        }
+    }
+
+    /// The directives (not comments) directly inside `children`.
+    pub fn directives<'a>(
+        &'a self,
+        children: &'a [NodeIndex],
+    ) -> impl Iterator<Item = (NodeIndex, &'a Node)> + 'a {
+        children
+            .iter()
+            .map(|&i| (i, self.node(i)))
+            .filter(|(_, n)| n.is_directive())
+    }
+
+    pub fn file(&self) -> Option<FileId> {
+        self.nodes.first().map(|n| n.span.file)
+    }
+}
