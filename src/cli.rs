@@ -149,6 +149,7 @@ fn options(args: &LoadArgs) -> Options {
         maps: args.maps.clone(),
         allow_outside_roots: args.allow_outside_roots,
         max_file_size: args.max_file_size,
+        split_dumps: true,
     }
 }
 
@@ -191,13 +192,17 @@ fn default_paths() -> Vec<PathBuf> {
 }
 
 fn lint(args: LintArgs) -> Result<ExitCode, String> {
+    let mut options = options(&args.load);
     let paths = if args.paths.is_empty() {
+        // The host's own configuration: its includes (Debian's
+        // modules-enabled links into /usr/share) are trusted.
+        options.allow_outside_roots = true;
         default_paths()
     } else {
         args.paths.clone()
     };
     let inputs = inputs(&paths, &args.load)?;
-    let ws = Workspace::load(&inputs, options(&args.load));
+    let ws = Workspace::load(&inputs, options);
     let located = report::sorted(&ws, &ws.findings);
     let counts = Counts::of(&ws.findings);
     let output = match args.format {
@@ -242,7 +247,9 @@ fn parse(args: ParseArgs) -> Result<ExitCode, String> {
     let mut status = 0u8;
     for file in &args.files {
         let inputs = inputs(std::slice::from_ref(file), &args.load)?;
-        let ws = Workspace::load(&inputs, options(&args.load));
+        let mut options = options(&args.load);
+        options.split_dumps = args.format != ParseFormat::Crossplane;
+        let ws = Workspace::load(&inputs, options);
         if ws.files.is_empty() {
             for f in &ws.findings {
                 eprintln!("gatelint: {}", f.message);

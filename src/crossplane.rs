@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde::Serialize;
 
 use crate::load::{Config, Workspace, has_glob_magic};
-use crate::source::FileId;
-use crate::syntax::{Arg, Node, NodeIndex, NodeKind, Quote, Terminator};
+use crate::source::{FileId, SourceFile};
+use crate::syntax::{Arg, Node, NodeIndex, NodeKind, Quote, StructureFault, Terminator};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CrossplaneOptions {
@@ -86,13 +86,11 @@ pub fn payload(ws: &Workspace, config: &Config, options: CrossplaneOptions) -> P
         };
         let loaded = ws.file(file);
         let name = loaded.source.display_name();
-        let parsed = match loaded.tree.errors.first() {
-            Some(error) => {
-                let line = loaded.source.line_of(error.span.start as usize);
-                writer.errors.push(FileError {
-                    error: format!("{} in {name}:{line}", error.message),
-                    line: Some(line),
-                });
+        let parsed = match loaded.tree.structure_fault {
+            Some(fault) => {
+                writer
+                    .errors
+                    .push(fault_error(&loaded.source, &name, fault));
                 Vec::new()
             }
             None => writer.statements(&loaded.tree.roots),
@@ -120,6 +118,34 @@ pub fn payload(ws: &Workspace, config: &Config, options: CrossplaneOptions) -> P
         });
     }
     payload
+}
+
+/// The error crossplane reports for a structural break.
+fn fault_error(source: &SourceFile, name: &str, fault: StructureFault) -> FileError {
+    let (message, line) = match fault {
+        StructureFault::UnexpectedClose(span) => {
+            ("unexpected \"}\"", source.line_of(span.start as usize))
+        }
+        StructureFault::UnclosedAtEnd => {
+            // crossplane names the line of the last token it read.
+            let last = source.text.trim_end().len().saturating_sub(1);
+            (
+                "unexpected end of file, expecting \"}\"",
+                source.line_of(last),
+            )
+        }
+        // crossplane's lexer runs dry mid-statement: a bare StopIteration.
+        StructureFault::TruncatedAtEnd => {
+            return FileError {
+                error: String::new(),
+                line: None,
+            };
+        }
+    };
+    FileError {
+        error: format!("{message} in {name}:{line}"),
+        line: Some(line),
+    }
 }
 
 fn breadth_first(ws: &Workspace, config: &Config) -> Vec<FileId> {
@@ -152,10 +178,6 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn text(&self) -> &str {
-        &self.ws.file(self.file).source.text
-    }
-
     fn line(&self, offset: u32) -> usize {
         self.ws.file(self.file).source.line_of(offset as usize)
     }
@@ -189,7 +211,9 @@ impl Writer<'_> {
                         args: Vec::new(),
                         includes: None,
                         block: None,
-                        comment: Some(text[node.name.inner.range()].to_string()),
+                        comment: Some(crossplane_comment(
+                            &ws.file(self.file).source.lossy(node.name.inner),
+                        )),
                     });
                 }
                 NodeKind::Directive => {
@@ -202,12 +226,13 @@ impl Writer<'_> {
     }
 
     fn statement(&mut self, index: NodeIndex, node: &Node) -> Statement {
-        let directive = crossplane_value(self.text(), &node.name);
-        let mut args: Vec<String> = node
-            .args
-            .iter()
-            .map(|a| crossplane_value(self.text(), a))
-            .collect();
+        let source = &self.ws.file(self.file).source;
+        let mut directive = crossplane_value(source, &node.name);
+        if node.name.span.start == 3 && source.text.starts_with('\u{FEFF}') {
+            // crossplane keeps the byte order mark in the first token.
+            directive.insert(0, '\u{FEFF}');
+        }
+        let mut args = crossplane_args(source, &node.args);
         if directive == "if" {
             strip_if_parentheses(&mut args);
         }
@@ -255,6 +280,55 @@ impl Writer<'_> {
     }
 }
 
+/// crossplane's lexer reads a `${…}` to its `}` and then keeps the next
+/// character whatever it is, so `/x?${1} last` becomes one token.
+fn crossplane_args(source: &SourceFile, args: &[Arg]) -> Vec<String> {
+    let text: &str = &source.text;
+    let mut out: Vec<String> = Vec::with_capacity(args.len());
+    let mut glue_next = false;
+    for arg in args {
+        let value = crossplane_value(source, arg);
+        match out.last_mut() {
+            Some(last) if glue_next => last.push_str(&value),
+            _ => out.push(value),
+        }
+        glue_next = false;
+        let raw = &text[arg.span.range()];
+        if arg.quote == Quote::None && ends_with_braced_variable(raw) {
+            let mut rest = text[arg.span.end as usize..].chars();
+            if let Some(ws @ (' ' | '\t' | '\r' | '\n')) = rest.next() {
+                if let Some(last) = out.last_mut() {
+                    last.push(ws);
+                }
+                // A second whitespace character ends the token as usual.
+                glue_next = rest.next().is_some_and(|c| {
+                    !c.is_whitespace() && !matches!(c, ';' | '{' | '}' | '"' | '\'' | '#')
+                });
+            }
+        }
+    }
+    out
+}
+
+fn ends_with_braced_variable(raw: &str) -> bool {
+    let Some(body) = raw.strip_suffix('}') else {
+        return false;
+    };
+    body.rfind("${")
+        .is_some_and(|start| !body[start + 2..].contains(|c: char| c == '}' || c.is_whitespace()))
+}
+
+/// crossplane pairs a backslash with the character after it, so a comment
+/// ending in an unpaired `\` loses it along with the newline.
+fn crossplane_comment(text: &str) -> String {
+    let trailing = text.chars().rev().take_while(|&c| c == '\\').count();
+    if trailing % 2 == 1 {
+        text[..text.len() - 1].to_string()
+    } else {
+        text.to_string()
+    }
+}
+
 fn terminator_start(node: &Node) -> u32 {
     match node.terminator {
         Terminator::Semicolon(s) => s.start,
@@ -265,8 +339,9 @@ fn terminator_start(node: &Node) -> u32 {
 
 /// An argument as crossplane's lexer yields it: quotes removed and only the
 /// matching quote unescaped; an unquoted token exactly as written.
-fn crossplane_value(text: &str, arg: &Arg) -> String {
-    let raw = &text[arg.inner.range()];
+fn crossplane_value(source: &SourceFile, arg: &Arg) -> String {
+    // crossplane decodes with errors="replace".
+    let raw = &source.lossy(arg.inner);
     let quote = match arg.quote {
         Quote::Double => "\"",
         Quote::Single => "'",

@@ -68,6 +68,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Where the file's bytes were not UTF-8 (offset, length); each such
+    /// byte stands in the text as U+001A.
+    pub invalid_utf8: Vec<(u32, u32)>,
 }
 
 impl SourceFile {
@@ -84,7 +87,36 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            invalid_utf8: Vec::new(),
         }
+    }
+
+    pub fn with_invalid_utf8(mut self, invalid: Vec<(u32, u32)>) -> SourceFile {
+        self.invalid_utf8 = invalid;
+        self
+    }
+
+    /// The text of `span` as a lossy decoder would give it: one U+FFFD for
+    /// each invalid sequence.
+    pub fn lossy(&self, span: Span) -> std::borrow::Cow<'_, str> {
+        let text = self.slice(span);
+        if self.invalid_utf8.is_empty() || !text.contains('\u{1A}') {
+            return text.into();
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, c) in text.char_indices() {
+            let at = span.start + i as u32;
+            match self
+                .invalid_utf8
+                .iter()
+                .find(|&&(s, l)| at >= s && at < s + l)
+            {
+                Some(&(s, _)) if s == at => out.push('\u{FFFD}'),
+                Some(_) => {}
+                None => out.push(c),
+            }
+        }
+        out.into()
     }
 
     pub fn path(&self) -> &Path {

@@ -52,6 +52,9 @@ pub struct Options {
     pub maps: Vec<PathMap>,
     pub allow_outside_roots: bool,
     pub max_file_size: u64,
+    /// Split `nginx -T` dumps back into their files (off for crossplane's
+    /// output, which reads a dump as one file).
+    pub split_dumps: bool,
 }
 
 impl Default for Options {
@@ -61,6 +64,7 @@ impl Default for Options {
             maps: Vec::new(),
             allow_outside_roots: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            split_dumps: true,
         }
     }
 }
@@ -143,7 +147,14 @@ impl Workspace {
                 }
                 Input::Text { name, bytes } => {
                     let display = name.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
-                    if let Some(id) = ws.load_text(&display, None, bytes.clone(), true) {
+                    let loaded = match read::decode(&display, bytes.clone()) {
+                        Ok(text) => ws.load_text(&display, None, text, true),
+                        Err(finding) => {
+                            ws.findings.push(*finding);
+                            None
+                        }
+                    };
+                    if let Some(id) = loaded {
                         candidates.push((id, true, None));
                     }
                 }
@@ -196,7 +207,8 @@ impl Workspace {
         self.options.allow_outside_roots || self.roots.iter().any(|r| real.starts_with(r))
     }
 
-    /// The configuration files in a directory, in a stable order.
+    /// The configuration files in a directory, in a stable order. Links that
+    /// lead outside the roots, broken links and link loops are reported.
     fn discover(&mut self, dir: &Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         let walker = walkdir::WalkDir::new(dir)
@@ -207,14 +219,21 @@ impl Workspace {
         for entry in walker {
             match entry {
                 Ok(entry) => {
-                    if entry.file_type().is_file() && looks_like_nginx_config(entry.path()) {
-                        // `./conf.d/a.conf` reads better as `conf.d/a.conf`.
-                        let path = entry.into_path();
-                        out.push(
-                            path.strip_prefix(".")
-                                .map(Path::to_path_buf)
-                                .unwrap_or(path),
-                        );
+                    if !entry.file_type().is_file() || !looks_like_nginx_config(entry.path()) {
+                        continue;
+                    }
+                    // `./conf.d/a.conf` reads better as `conf.d/a.conf`.
+                    let path = entry.into_path();
+                    let path = path
+                        .strip_prefix(".")
+                        .map(Path::to_path_buf)
+                        .unwrap_or(path);
+                    match std::fs::canonicalize(&path) {
+                        Ok(real) if !self.allowed(&real) => {
+                            let finding = self.linked_outside(&path, &real);
+                            self.findings.push(finding);
+                        }
+                        _ => out.push(path),
                     }
                 }
                 Err(error) => {
@@ -222,30 +241,26 @@ impl Workspace {
                         .path()
                         .map(Path::to_path_buf)
                         .unwrap_or_else(|| dir.to_path_buf());
-                    let finding = match error.loop_ancestor() {
-                        Some(ancestor) => Finding::on_path(
-                            checks::DIRECTORY_LOOP,
-                            Severity::Warning,
-                            &path,
-                            format!(
-                                "`{}` links back to `{}`; not followed",
-                                path.display(),
-                                ancestor.display()
-                            ),
-                        )
-                        .help("a symbolic link that points to its own parent makes the tree endless; remove it or lint a narrower path"),
-                        None => Finding::on_path(
-                            checks::FILE_UNREADABLE,
-                            Severity::Error,
-                            &path,
-                            format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
-                        ),
-                    };
+                    let finding = walk_error_finding(&path, &error);
                     self.findings.push(finding);
                 }
             }
         }
         out
+    }
+
+    fn linked_outside(&self, path: &Path, real: &Path) -> Finding {
+        Finding::on_path(
+            checks::INCLUDE_OUTSIDE_ROOTS,
+            Severity::Warning,
+            path,
+            format!(
+                "`{}` links to `{}`, outside the linted paths; not read",
+                path.display(),
+                real.display()
+            ),
+        )
+        .help("lint the directory it points into too, or pass `--allow-outside-roots`")
     }
 
     /// Reads and parses a file from disk once; later calls return the same id.
@@ -266,28 +281,7 @@ impl Workspace {
             return Some(id);
         }
         match read::read_path(path, self.options.max_file_size) {
-            Ok(text) => {
-                let id = self.load_text(path, Some(real.clone()), text.text.into_bytes(), false)?;
-                if let Some((at, len)) = text.first_invalid {
-                    let span = Span::new(id, at, at + len);
-                    self.findings.push(
-                        Finding::at(
-                            checks::INVALID_UTF8,
-                            Severity::Warning,
-                            span,
-                            format!(
-                                "`{}` is not valid UTF-8 ({} byte{} replaced)",
-                                path.display(),
-                                text.invalid_count,
-                                if text.invalid_count == 1 { "" } else { "s" }
-                            ),
-                        )
-                        .label("first invalid byte")
-                        .help("save the file as UTF-8; gatelint linted it with each invalid byte replaced"),
-                    );
-                }
-                Some(id)
-            }
+            Ok(text) => self.load_text(path, Some(real), text, false),
             Err(finding) => {
                 self.findings.push(*finding);
                 None
@@ -301,31 +295,24 @@ impl Workspace {
         &mut self,
         display: &Path,
         real: Option<PathBuf>,
-        bytes: Vec<u8>,
+        text: read::Text,
         is_virtual: bool,
     ) -> Option<FileId> {
-        let text = match read::decode(display, bytes) {
-            Ok(text) => text.text,
-            Err(finding) => {
-                self.findings.push(*finding);
-                return None;
-            }
-        };
-        if dump::is_dump(&text) {
+        if self.options.split_dumps && dump::is_dump(&text.text) {
             let mut first = None;
-            for part in dump::split(&text) {
-                let id = self.add_file(part.path.clone(), part.text, true);
+            for part in dump::split(&text.text) {
+                let id = self.add_file(part.path.clone(), part.text, Vec::new(), true);
                 self.virtual_files.insert(normalize(&part.path), id);
                 first.get_or_insert(id);
             }
-            if let Some(real) = real {
-                if let Some(id) = first {
-                    self.by_real_path.insert(real, id);
-                }
+            if let (Some(real), Some(id)) = (real, first) {
+                self.by_real_path.insert(real, id);
             }
             return first;
         }
-        let id = self.add_file(display.to_path_buf(), text, is_virtual);
+        let invalid_bytes = text.invalid_bytes();
+        let first_invalid = text.invalid.first().copied();
+        let id = self.add_file(display.to_path_buf(), text.text, text.invalid, is_virtual);
         match real {
             Some(real) => {
                 self.by_real_path.insert(real, id);
@@ -334,10 +321,33 @@ impl Workspace {
                 self.virtual_files.insert(normalize(&absolute(display)), id);
             }
         }
+        if let Some((at, len)) = first_invalid {
+            let span = Span::new(id, at as usize, (at + len) as usize);
+            self.findings.push(
+                Finding::at(
+                    checks::INVALID_UTF8,
+                    Severity::Warning,
+                    span,
+                    format!(
+                        "`{}` is not valid UTF-8 ({invalid_bytes} byte{} replaced)",
+                        display.display(),
+                        if invalid_bytes == 1 { "" } else { "s" }
+                    ),
+                )
+                .label("first invalid byte")
+                .help("save the file as UTF-8; gatelint linted it with each invalid byte replaced"),
+            );
+        }
         Some(id)
     }
 
-    fn add_file(&mut self, path: PathBuf, text: String, is_virtual: bool) -> FileId {
+    fn add_file(
+        &mut self,
+        path: PathBuf,
+        text: String,
+        invalid_utf8: Vec<(u32, u32)>,
+        is_virtual: bool,
+    ) -> FileId {
         let id = FileId(self.files.len() as u32);
         let tree = nginx::parse(id, &text);
         for error in &tree.errors {
@@ -357,7 +367,7 @@ impl Workspace {
             self.findings.push(finding);
         }
         self.files.push(LoadedFile {
-            source: SourceFile::new(path, text),
+            source: SourceFile::new(path, text).with_invalid_utf8(invalid_utf8),
             tree,
         });
         self.is_virtual.push(is_virtual);
@@ -553,7 +563,7 @@ impl Workspace {
         };
         let full = normalize(&self.apply_maps(&full));
         if has_glob_magic(pattern) {
-            return self.glob_targets(&full, pattern, span);
+            return self.glob_targets(&full, pattern, prefix, span);
         }
         if let Some(&id) = self.virtual_files.get(&normalize(&absolute(&full))) {
             return vec![id];
@@ -572,14 +582,20 @@ impl Workspace {
                 Vec::new()
             }
             Ok(real) if !self.allowed(&real) => {
-                self.outside_roots(&full, span);
+                self.outside_roots(&full, prefix, span);
                 Vec::new()
             }
             Ok(_) => self.load_disk(&full).into_iter().collect(),
         }
     }
 
-    fn glob_targets(&mut self, full: &Path, pattern: &str, span: Span) -> Vec<FileId> {
+    fn glob_targets(
+        &mut self,
+        full: &Path,
+        pattern: &str,
+        prefix: &Path,
+        span: Span,
+    ) -> Vec<FileId> {
         let text = full.to_string_lossy().to_string();
         let Ok(compiled) = glob::Pattern::new(&text) else {
             self.findings.push(
@@ -617,7 +633,7 @@ impl Workspace {
                         .map(|r| self.allowed(&r))
                         .unwrap_or(false);
                     if !allowed {
-                        self.outside_roots(&path, span);
+                        self.outside_roots(&path, prefix, span);
                         continue;
                     }
                     if let Some(id) = self.load_disk(&path) {
@@ -625,18 +641,18 @@ impl Workspace {
                     }
                 }
             }
-            Ok(false) if matches.is_empty() => self.outside_roots(full, span),
+            Ok(false) if matches.is_empty() => self.outside_roots(full, prefix, span),
             _ => {}
         }
         matches.sort_by(|a, b| a.0.cmp(&b.0));
         matches.into_iter().map(|(_, id)| id).collect()
     }
 
-    fn outside_roots(&mut self, path: &Path, span: Span) {
-        let mut help = "gatelint reads only under the paths you lint, `--prefix` and `--map` targets; pass `--allow-outside-roots` to read it anyway".to_string();
-        if let Some(suggestion) = self.map_suggestion(path) {
-            help = format!("{suggestion}, or {help}");
-        }
+    fn outside_roots(&mut self, path: &Path, prefix: &Path, span: Span) {
+        let help = match self.map_suggestion(path, prefix) {
+            Some(suggestion) => format!("{suggestion}; or pass `--allow-outside-roots` to read the real one"),
+            None => "gatelint reads only under the linted paths, `--prefix` and `--map` targets; map the directory this stands for with `--map`, or pass `--allow-outside-roots`".to_string(),
+        };
         self.findings.push(
             Finding::at(
                 checks::INCLUDE_OUTSIDE_ROOTS,
@@ -654,10 +670,11 @@ impl Workspace {
 
     /// For `/etc/nginx/x` when a linted directory has an `x` of its own:
     /// "map it with `--map /etc/nginx=deploy/nginx`".
-    fn map_suggestion(&self, path: &Path) -> Option<String> {
+    fn map_suggestion(&self, path: &Path, prefix: &Path) -> Option<String> {
         let mut dirs: Vec<&Path> = path.ancestors().skip(1).collect();
         dirs.pop();
-        for root in &self.roots {
+        let prefix = std::fs::canonicalize(prefix).ok();
+        for root in prefix.iter().chain(&self.roots) {
             for dir in &dirs {
                 let Ok(rest) = path.strip_prefix(dir) else {
                     continue;
@@ -679,7 +696,7 @@ impl Workspace {
 
     fn missing_help(&self, written: &Path, full: &Path, prefix: &Path) -> String {
         if written.is_absolute() {
-            match self.map_suggestion(full) {
+            match self.map_suggestion(full, prefix) {
                 Some(s) => format!("{s}; or fix the path"),
                 None => {
                     "fix the path, or create the file; globs (`*.conf`) may match nothing".into()
@@ -756,6 +773,36 @@ fn glob_base(pattern: &Path) -> PathBuf {
         base.push(component);
     }
     base
+}
+
+/// What a failed step of a directory walk means for the user.
+fn walk_error_finding(path: &Path, error: &walkdir::Error) -> Finding {
+    if let Some(ancestor) = error.loop_ancestor() {
+        return Finding::on_path(
+            checks::DIRECTORY_LOOP,
+            Severity::Warning,
+            path,
+            format!("`{}` links back to `{}`; not followed", path.display(), ancestor.display()),
+        )
+        .help("a symbolic link to its own parent makes the tree endless; remove it or lint a narrower path");
+    }
+    if let Ok(target) = std::fs::read_link(path) {
+        if !path.exists() {
+            return Finding::on_path(
+                checks::FILE_UNREADABLE,
+                Severity::Warning,
+                path,
+                format!("`{}` is a broken symbolic link to `{}`", path.display(), target.display()),
+            )
+            .help("nginx fails to start if it includes this file; remove the link or create its target");
+        }
+    }
+    Finding::on_path(
+        checks::FILE_UNREADABLE,
+        Severity::Error,
+        path,
+        format!("cannot read `{}`: {}", path.display(), io_reason(error)),
+    )
 }
 
 fn io_reason(error: &dyn std::fmt::Display) -> String {

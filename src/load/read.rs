@@ -10,9 +10,14 @@ use crate::finding::{Finding, Severity, checks};
 /// A file read as text, with what was wrong with its encoding.
 pub struct Text {
     pub text: String,
-    /// Byte offset and length of the first invalid UTF-8 sequence, if any.
-    pub first_invalid: Option<(usize, usize)>,
-    pub invalid_count: usize,
+    /// Byte offset and length of each invalid UTF-8 sequence.
+    pub invalid: Vec<(u32, u32)>,
+}
+
+impl Text {
+    pub fn invalid_bytes(&self) -> usize {
+        self.invalid.iter().map(|&(_, len)| len as usize).sum()
+    }
 }
 
 /// Stands in for each byte that is not UTF-8: one byte, so offsets hold.
@@ -59,8 +64,7 @@ pub fn decode(path: &Path, mut bytes: Vec<u8>) -> Result<Text, Box<Finding>> {
             ),
         ));
     }
-    let mut first_invalid = None;
-    let mut invalid_count = 0;
+    let mut invalid = Vec::new();
     let mut from = 0;
     loop {
         match std::str::from_utf8(&bytes[from..]) {
@@ -68,8 +72,7 @@ pub fn decode(path: &Path, mut bytes: Vec<u8>) -> Result<Text, Box<Finding>> {
             Err(e) => {
                 let at = from + e.valid_up_to();
                 let len = e.error_len().unwrap_or(bytes.len() - at);
-                first_invalid.get_or_insert((at, len));
-                invalid_count += len;
+                invalid.push((at as u32, len as u32));
                 for b in &mut bytes[at..at + len] {
                     *b = REPLACEMENT_BYTE;
                 }
@@ -81,11 +84,7 @@ pub fn decode(path: &Path, mut bytes: Vec<u8>) -> Result<Text, Box<Finding>> {
     // the fallback keeps the promise of never panicking on input.
     let text = String::from_utf8(bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    Ok(Text {
-        text,
-        first_invalid,
-        invalid_count,
-    })
+    Ok(Text { text, invalid })
 }
 
 fn unreadable(path: &Path, error: &std::io::Error) -> Finding {
@@ -156,8 +155,8 @@ mod tests {
             .ok()
             .unwrap();
         assert_eq!(t.text.len(), 8);
-        assert_eq!(t.first_invalid, Some((2, 1)));
-        assert_eq!(t.invalid_count, 3);
+        assert_eq!(t.invalid, vec![(2, 1), (3, 1), (7, 1)]);
+        assert_eq!(t.invalid_bytes(), 3);
         assert_eq!(&t.text[5..7], "b;");
     }
 

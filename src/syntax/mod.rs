@@ -83,12 +83,27 @@ pub struct SyntaxError {
     pub help: Option<String>,
 }
 
+/// A break in the file's structure that any tokenizer sees (as opposed to
+/// the errors only nginx's own rules reveal, such as an unquoted `{` in a
+/// regex): the crossplane output reports these the way crossplane does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StructureFault {
+    /// A `}` with no block open.
+    UnexpectedClose(Span),
+    /// Blocks still open at the end of the file.
+    UnclosedAtEnd,
+    /// The file ends inside a statement, a string or a Lua block.
+    TruncatedAtEnd,
+}
+
 /// One file's tree.
 #[derive(Clone, Debug, Default)]
 pub struct ParsedFile {
     pub nodes: Vec<Node>,
     pub roots: Vec<NodeIndex>,
     pub errors: Vec<SyntaxError>,
+    /// The first structural break, if any.
+    pub structure_fault: Option<StructureFault>,
 }
 
 impl ParsedFile {

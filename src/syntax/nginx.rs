@@ -5,7 +5,9 @@
 use pest::Parser;
 use pest::iterators::Pair;
 
-use super::{Arg, Node, NodeIndex, NodeKind, ParsedFile, Quote, SyntaxError, Terminator};
+use super::{
+    Arg, Node, NodeIndex, NodeKind, ParsedFile, Quote, StructureFault, SyntaxError, Terminator,
+};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -16,10 +18,10 @@ struct NginxGrammar;
 /// levels, and every later stage may then walk the tree recursively.
 pub const MAX_DEPTH: usize = 200;
 
-/// Directive names that, met as the first token of a continuation line,
-/// almost surely mean the previous line lacks its `;` (nginx then reads them
-/// as arguments and fails with "invalid number of arguments").
-const LIKELY_DIRECTIVES: &[&str] = &[
+/// Common directives that never take a block: met as the first token of a
+/// continuation line they mean the line before lacks its `;` (nginx then
+/// reads them as arguments), and followed by `{` they mean an unquoted brace.
+const SIMPLE_DIRECTIVES: &[&str] = &[
     "access_log",
     "add_header",
     "alias",
@@ -34,10 +36,10 @@ const LIKELY_DIRECTIVES: &[&str] = &[
     "fastcgi_read_timeout",
     "gzip",
     "include",
+    "index",
     "keepalive",
     "keepalive_timeout",
     "listen",
-    "location",
     "proxy_buffer_size",
     "proxy_buffering",
     "proxy_buffers",
@@ -50,14 +52,23 @@ const LIKELY_DIRECTIVES: &[&str] = &[
     "proxy_set_header",
     "resolver",
     "rewrite",
+    "root",
     "server_name",
     "ssl_certificate",
     "ssl_certificate_key",
     "try_files",
-    "upstream",
     "uwsgi_pass",
     "grpc_pass",
+    "set",
+    "return",
 ];
+
+/// Block directives whose name on a continuation line also means a missing `;`.
+const BLOCK_DIRECTIVES: &[&str] = &["location", "upstream", "server", "if"];
+
+/// Blocks whose entries are values, not directives: an entry there cannot
+/// open a block (nginx: `unexpected "{"`).
+const VALUE_BLOCKS: &[&str] = &["map", "geo", "types", "split_clients", "charset_map"];
 
 /// Parses one file. Never fails: problems are in `errors`, and the tree holds
 /// everything that could be read.
@@ -68,6 +79,18 @@ pub fn parse(file: FileId, text: &str) -> ParsedFile {
         out: ParsedFile::default(),
         open: Vec::new(),
     };
+    if text.starts_with('\u{FEFF}') {
+        lowering.error(
+            "the file starts with a UTF-8 byte order mark".into(),
+            Span::new(file, 0, 3),
+            "nginx reads these bytes as part of the first directive's name".into(),
+            None,
+            Some(
+                "nginx fails on it with `unknown directive`; save the file as UTF-8 without a BOM"
+                    .into(),
+            ),
+        );
+    }
     match NginxGrammar::parse(Rule::file, text) {
         Ok(mut pairs) => {
             if let Some(top) = pairs.next() {
@@ -121,6 +144,11 @@ impl<'t> Lowering<'t> {
             related,
             help,
         });
+    }
+
+    /// Records the first structural break; later ones follow from it.
+    fn fault(&mut self, fault: StructureFault) {
+        self.out.structure_fault.get_or_insert(fault);
     }
 
     fn file_items(&mut self, top: Pair<'_, Rule>) {
@@ -202,13 +230,16 @@ impl<'t> Lowering<'t> {
                 }
                 node.span = node.span.to(close);
             }
-            None => self.error(
-                "unexpected `}`".into(),
-                close,
-                "no block is open here".into(),
-                None,
-                Some("remove it, or look above for a block that was closed too early".into()),
-            ),
+            None => {
+                self.fault(StructureFault::UnexpectedClose(close));
+                self.error(
+                    "unexpected `}`".into(),
+                    close,
+                    "no block is open here".into(),
+                    None,
+                    Some("remove it, or look above for a block that was closed too early".into()),
+                );
+            }
         }
     }
 
@@ -301,6 +332,7 @@ impl<'t> Lowering<'t> {
         }
         if is_lua && !lua_close_seen {
             if let Terminator::Block { open, .. } = terminator {
+                self.fault(StructureFault::TruncatedAtEnd);
                 self.error(
                     "unclosed Lua block".into(),
                     Span::new(self.file, self.text.len(), self.text.len()),
@@ -311,6 +343,9 @@ impl<'t> Lowering<'t> {
             }
         }
         let opens_block = !is_lua && matches!(terminator, Terminator::Block { .. });
+        if let (true, Terminator::Block { open, .. }) = (opens_block, terminator) {
+            self.check_block_allowed(&name, open);
+        }
         let node = Node {
             kind: NodeKind::Directive,
             name,
@@ -347,6 +382,57 @@ impl<'t> Lowering<'t> {
             self.open.push(index);
         }
         true
+    }
+
+    /// A `{` where nginx cannot open a block: after a directive that takes
+    /// none, inside `map`-like blocks, or as a regex quantifier (`\d{1,3}`).
+    fn check_block_allowed(&mut self, name: &Arg, open: Span) {
+        let raw_name = &self.text[name.span.range()];
+        let quantifier = quantifier_after(&self.text[open.end as usize..]);
+        if let Some(quantifier) = quantifier {
+            let span = Span::new(
+                self.file,
+                open.start as usize,
+                open.end as usize + quantifier.len(),
+            );
+            self.error(
+                format!("unquoted regex quantifier `{{{quantifier}` opens a block"),
+                span,
+                "nginx reads this `{` as the start of a block".into(),
+                None,
+                Some("put the whole regex in quotes, e.g. `location ~ \"^/\\d{1,3}$\" {`".into()),
+            );
+            return;
+        }
+        if let Some(&parent) = self.open.last() {
+            let parent_node = &self.out.nodes[parent as usize];
+            let parent_name = &self.text[parent_node.name.span.range()];
+            if VALUE_BLOCKS.contains(&parent_name) {
+                let related = match parent_node.terminator {
+                    Terminator::Block { open, .. } => {
+                        Some((open, format!("inside this `{parent_name}` block")))
+                    }
+                    _ => None,
+                };
+                self.error(
+                    "unexpected `{`".into(),
+                    open,
+                    format!("entries of `{parent_name}` cannot open a block"),
+                    related,
+                    Some("quote a value that contains `{`, such as a regex with `{n,m}`".into()),
+                );
+                return;
+            }
+        }
+        if SIMPLE_DIRECTIVES.contains(&raw_name) {
+            self.error(
+                format!("`{raw_name}` is not terminated by `;`"),
+                open,
+                format!("`{raw_name}` takes no block, but this `{{` opens one"),
+                Some((name.span, "this directive".into())),
+                Some("end the directive with `;`, and quote any argument that contains `{`".into()),
+            );
+        }
     }
 
     /// After a closing quote nginx wants a space, `;` or `{` (a `)` is let
@@ -386,6 +472,7 @@ impl<'t> Lowering<'t> {
             let closed =
                 raw.len() >= 2 && raw.ends_with(quote_char) && arg.inner.end < arg.span.end;
             if !closed {
+                self.fault(StructureFault::TruncatedAtEnd);
                 let opening = Span::new(
                     self.file,
                     arg.span.start as usize,
@@ -409,6 +496,9 @@ impl<'t> Lowering<'t> {
             .trim_start_matches([' ', '\t', '\r', '\n'])
             .chars()
             .next();
+        if next.is_none() {
+            self.fault(StructureFault::TruncatedAtEnd);
+        }
         let (label, related) = match (next, self.open.last()) {
             (Some('}'), _) => ("expected `;` here, before the `}`".to_string(), None),
             (None, Some(&open)) => {
@@ -441,7 +531,7 @@ impl<'t> Lowering<'t> {
             let raw = &self.text[arg.span.range()];
             if starts_line
                 && arg.quote == Quote::None
-                && LIKELY_DIRECTIVES.contains(&raw)
+                && (SIMPLE_DIRECTIVES.contains(&raw) || BLOCK_DIRECTIVES.contains(&raw))
                 && i + 1 < args.len()
             {
                 let before = &args[..i];
@@ -480,7 +570,18 @@ impl<'t> Lowering<'t> {
     }
 
     fn finish(mut self) -> ParsedFile {
-        if let Some(&innermost) = self.open.last() {
+        // nginx stops at its first error; an unclosed block after another
+        // error is usually that error's echo, so it is reported only alone.
+        let first_error = self.out.errors.is_empty();
+        if !self.open.is_empty() {
+            // Open blocks outrank a statement cut off by the end of the file:
+            // a tokenizer sees the braces fail to balance first.
+            if self.out.structure_fault == Some(StructureFault::TruncatedAtEnd) {
+                self.out.structure_fault = None;
+            }
+            self.fault(StructureFault::UnclosedAtEnd);
+        }
+        if let (Some(&innermost), true) = (self.open.last(), first_error) {
             let node = &self.out.nodes[innermost as usize];
             let open = match node.terminator {
                 Terminator::Block { open, .. } => open,
@@ -503,6 +604,17 @@ impl<'t> Lowering<'t> {
         }
         self.out
     }
+}
+
+/// `1,10}` right after a `{`: a regex quantifier that lost its quotes.
+fn quantifier_after(text: &str) -> Option<&str> {
+    let end = text.find('}')?;
+    let inside = &text[..end];
+    let valid = !inside.is_empty()
+        && inside.chars().any(|c| c.is_ascii_digit())
+        && inside.chars().all(|c| c.is_ascii_digit() || c == ',')
+        && inside.matches(',').count() <= 1;
+    valid.then(|| &text[..=end])
 }
 
 /// nginx's unescaping, applied to every token: `\"`, `\'` and `\\` lose their
@@ -592,6 +704,11 @@ mod tests {
         );
         assert_eq!(names("a # c1\n b # c2\n ;"), vec!["a|b"]);
         assert_eq!(names("\u{feff}user www;\r\n"), vec!["user|www"]);
+        assert!(
+            tree("\u{feff}user www;").errors[0]
+                .message
+                .contains("byte order mark")
+        );
         assert_eq!(names("a \"é ü\";"), vec!["a|é ü"]);
     }
 
@@ -634,6 +751,32 @@ mod tests {
             p.errors[0].message,
             "missing `;` after `proxy_pass http://app`"
         );
+    }
+
+    #[test]
+    fn braces_where_nginx_takes_no_block() {
+        let p = tree("location / { root {ROOT}/UI; }");
+        assert_eq!(p.errors[0].message, "`root` is not terminated by `;`");
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        let p = tree("map $a $b { ~^x{1,5}$ 1; default 0; }");
+        assert!(
+            p.errors[0].message.starts_with("unquoted regex quantifier"),
+            "{:?}",
+            p.errors
+        );
+        let p = tree("map $a $b { ~^(a|b) { } }");
+        assert_eq!(p.errors[0].message, "unexpected `{`");
+        let p = tree("location ~ ^/\\d{1,10}$ { return 200; }");
+        assert_eq!(
+            p.errors[0].message,
+            "unquoted regex quantifier `{1,10}` opens a block"
+        );
+        assert!(
+            tree("location ~ \"^/\\d{1,10}$\" { return 200; }")
+                .errors
+                .is_empty()
+        );
+        assert!(tree("server { location / {} }").errors.is_empty());
     }
 
     #[test]
