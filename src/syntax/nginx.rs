@@ -327,7 +327,8 @@ impl<'t> Lowering<'t> {
         };
         let span = name.span.to(end);
         self.check_continuation(&name, &args);
-        if terminator == Terminator::Missing {
+        // An unterminated string already explains why nothing ends the statement.
+        if terminator == Terminator::Missing && !args.iter().any(is_unterminated) {
             self.missing_terminator(&name, &args);
         }
         if is_lua && !lua_close_seen {
@@ -335,7 +336,7 @@ impl<'t> Lowering<'t> {
                 self.fault(StructureFault::TruncatedAtEnd);
                 self.error(
                     "unclosed Lua block".into(),
-                    Span::new(self.file, self.text.len(), self.text.len()),
+                    self.end_of_file(),
                     "the file ends here".into(),
                     Some((open, "this `{` is never closed".into())),
                     Some("close the Lua block with `}`".into()),
@@ -468,10 +469,7 @@ impl<'t> Lowering<'t> {
             } else {
                 '\''
             };
-            let raw = &self.text[arg.span.range()];
-            let closed =
-                raw.len() >= 2 && raw.ends_with(quote_char) && arg.inner.end < arg.span.end;
-            if !closed {
+            if is_unterminated(arg) {
                 self.fault(StructureFault::TruncatedAtEnd);
                 let opening = Span::new(
                     self.file,
@@ -491,34 +489,34 @@ impl<'t> Lowering<'t> {
 
     fn missing_terminator(&mut self, name: &Arg, args: &[Arg]) {
         let last = args.last().unwrap_or(name);
-        let after = Span::new(self.file, last.span.end as usize, last.span.end as usize);
         let next = self.text[last.span.end as usize..]
             .trim_start_matches([' ', '\t', '\r', '\n'])
             .chars()
             .next();
-        if next.is_none() {
+        let (span, label) = if next == Some('}') {
+            let after = Span::new(self.file, last.span.end as usize, last.span.end as usize);
+            (after, "expected `;` here, before the `}`")
+        } else {
+            // miette cannot draw a point past the last character, so the
+            // label goes on the last token.
             self.fault(StructureFault::TruncatedAtEnd);
-        }
-        let (label, related) = match (next, self.open.last()) {
-            (Some('}'), _) => ("expected `;` here, before the `}`".to_string(), None),
-            (None, Some(&open)) => {
-                let open_span = match self.out.nodes[open as usize].terminator {
-                    Terminator::Block { open, .. } => {
-                        Some((open, "in the block opened here".to_string()))
-                    }
-                    _ => None,
-                };
-                ("expected `;` here; the file ends".to_string(), open_span)
-            }
-            _ => ("expected `;` here; the file ends".to_string(), None),
+            (last.span, "the file ends after this, with no `;`")
         };
         self.error(
             format!("missing `;` after `{}`", self.preview(name, args)),
-            after,
-            label,
-            related,
+            span,
+            label.into(),
+            None,
             Some("end the directive with `;` (or open a block with `{`)".into()),
         );
+    }
+
+    /// The last character of the file that is not whitespace, to label "the
+    /// file ends here" (a point past the end cannot be drawn).
+    fn end_of_file(&self) -> Span {
+        let trimmed = self.text.trim_end();
+        let last = trimmed.chars().next_back().map_or(0, char::len_utf8);
+        Span::new(self.file, trimmed.len() - last, trimmed.len())
     }
 
     /// A known directive name at the start of a continuation line: the line
@@ -589,7 +587,7 @@ impl<'t> Lowering<'t> {
             };
             let name = self.text[node.name.span.range()].to_string();
             let unclosed = self.open.len();
-            let end = Span::new(self.file, self.text.len(), self.text.len());
+            let end = self.end_of_file();
             self.error(
                 "unclosed `{`".into(),
                 end,
@@ -604,6 +602,12 @@ impl<'t> Lowering<'t> {
         }
         self.out
     }
+}
+
+/// A quoted argument whose closing quote never came (its inner text then
+/// runs to the end of its span).
+fn is_unterminated(arg: &Arg) -> bool {
+    matches!(arg.quote, Quote::Single | Quote::Double) && arg.inner.end == arg.span.end
 }
 
 /// `1,10}` right after a `{`: a regex quantifier that lost its quotes.

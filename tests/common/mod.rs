@@ -1,0 +1,124 @@
+//! Helpers shared by the integration tests: run the gatelint binary in a
+//! directory and read its JSON.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+
+    pub fn summary(&self) -> serde_json::Value {
+        self.json()["summary"].clone()
+    }
+}
+
+pub fn findings_of(run: &Run) -> Vec<serde_json::Value> {
+    run.json()["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Writes `text` to `dir/rel`, creating directories; returns the path.
+pub fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn finish(mut command: Command) -> Run {
+    let out = command.output().expect("gatelint runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gatelint"));
+    command
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env("COLUMNS", "100");
+    command
+}
+
+pub fn gatelint(dir: &Path, args: &[&str]) -> Run {
+    let mut command = command(dir);
+    command.args(args);
+    finish(command)
+}
+
+pub fn gatelint_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = command(dir);
+    command.args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    finish(command)
+}
+
+pub fn gatelint_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = command(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gatelint runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Runs gatelint as an unprivileged user when the tests run as root (root
+/// reads every file whatever its mode), with util-linux's `setpriv`.
+pub fn gatelint_unprivileged(dir: &Path, args: &[&str]) -> Run {
+    if !is_root() {
+        return gatelint(dir, args);
+    }
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_gatelint"))
+        .args(args)
+        .current_dir(dir);
+    finish(command)
+}
