@@ -44,6 +44,10 @@ fn canonical(value: &serde_json::Value) -> String {
 #[test]
 fn crossplane_output_matches_on_the_corpus() {
     let Some(corpus) = corpus_dir() else {
+        assert!(
+            std::env::var_os("GATELINT_REQUIRE_CORPUS").is_none(),
+            "GATELINT_REQUIRE_CORPUS is set but there is no corpus"
+        );
         eprintln!(
             "SKIPPED crossplane_output_matches_on_the_corpus: no corpus at $GATELINT_CORPUS or /tmp/corpus \
              (build it with ../shared/corpus/build.sh)"
