@@ -301,27 +301,12 @@ fn to_json<T: serde::Serialize>(
     }
     .map_err(|e| format!("cannot write JSON: {e}"))?;
     let mut text = if ascii_only {
-        escape_non_ascii(&text)
+        crossplane::escape_non_ascii(&text)
     } else {
         text
     };
     text.push('\n');
     Ok(text)
-}
-
-fn escape_non_ascii(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    out
 }
 
 fn write_stdout(text: &str) -> Result<(), String> {
@@ -337,11 +322,6 @@ fn write_stdout(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn non_ascii_is_escaped_like_python() {
-        assert_eq!(escape_non_ascii("\"é😀\""), "\"\\u00e9\\ud83d\\ude00\"");
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -366,9 +366,31 @@ fn strip_if_parentheses(args: &mut Vec<String>) {
     *args = args[start..end.max(start)].to_vec();
 }
 
+/// Escapes every non-ASCII character of a JSON text as `\uXXXX`, as
+/// Python's `json.dumps` does by default (crossplane's output is made so).
+pub fn escape_non_ascii(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_is_escaped_like_python() {
+        assert_eq!(escape_non_ascii("\"é😀\""), "\"\\u00e9\\ud83d\\ude00\"");
+    }
 
     #[test]
     fn if_parentheses_like_crossplane() {

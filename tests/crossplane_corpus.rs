@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gatelint::crossplane::{CrossplaneOptions, payload};
+use gatelint::crossplane::{CrossplaneOptions, escape_non_ascii, payload};
 use gatelint::load::{Input, Options, Workspace};
 use sha2::{Digest, Sha256};
 
@@ -26,19 +26,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Python's `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=True)`.
 fn canonical(value: &serde_json::Value) -> String {
-    let text = serde_json::to_string(value).unwrap();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    out
+    escape_non_ascii(&serde_json::to_string(value).unwrap())
 }
 
 #[test]

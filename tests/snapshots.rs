@@ -2,25 +2,21 @@
 //! input, and the rendered report for each kind of syntax error (no colour,
 //! no hyperlinks, fixed width, so the snapshots are plain text).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+
+use std::path::{Path, PathBuf};
 
 use gatelint::load::{Input, Options, Workspace};
 use gatelint::report::human::{Style, render_one};
 
 fn tree_json(fixture: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["parse", "--format", "json", "--include-comments"])
-        .arg(format!("tests/fixtures/tricky/{fixture}"))
-        .output()
-        .expect("gatelint runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let path = format!("tests/fixtures/tricky/{fixture}");
+    let run = common::gatelint(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["parse", "--format", "json", "--include-comments", &path],
     );
-    String::from_utf8(out.stdout).unwrap()
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
 }
 
 macro_rules! tree_snapshots {
