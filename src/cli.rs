@@ -9,9 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{self, FileConfig};
 use crate::crossplane::{self, CrossplaneOptions};
 use crate::finding::Severity;
 use crate::load::{self, Input, Options, PathMap, Workspace};
+use crate::model::NginxVersion;
 use crate::report::{self, Counts, human};
 use crate::tree_json;
 
@@ -35,6 +37,28 @@ enum Command {
     Lint(LintArgs),
     /// Print the parsed tree of each FILE, with its includes.
     Parse(ParseArgs),
+    /// List every rule and check, with its default severity.
+    Rules(RulesArgs),
+    /// Show a rule's documentation: why it fails, the log line, the fix.
+    Explain(ExplainArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    format: RulesFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RulesFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ExplainArgs {
+    /// The rule's name, as `gatelint rules` lists it.
+    rule: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -72,6 +96,18 @@ struct LintArgs {
     /// Colour in the human format.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// The configuration file [default: the nearest gatelint.toml up from the first path].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Run only these rules (comma-separated or repeated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    select: Vec<String>,
+    /// Never run these rules.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// The nginx version to judge defaults against, e.g. 1.26 [default: 1.30].
+    #[arg(long, value_name = "X.Y")]
+    nginx_version: Option<NginxVersion>,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -132,6 +168,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Lint(args)) => lint(args),
         Some(Command::Parse(args)) => parse(args),
+        Some(Command::Rules(args)) => list_rules(args),
+        Some(Command::Explain(args)) => explain(args),
         None => lint(cli.lint),
     };
     match result {
@@ -191,20 +229,63 @@ fn default_paths() -> Vec<PathBuf> {
     }
 }
 
+/// The configuration file: `--config`, else the nearest `gatelint.toml`.
+fn file_config(args: &LintArgs, paths: &[PathBuf]) -> Result<FileConfig, String> {
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => {
+            let start = paths
+                .iter()
+                .find(|p| p.as_os_str() != "-")
+                .cloned()
+                .or_else(|| {
+                    args.load
+                        .stdin_filename
+                        .as_ref()
+                        .and_then(|p| p.parent().map(PathBuf::from))
+                })
+                .unwrap_or_else(|| PathBuf::from("."));
+            let start = if start.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                start
+            };
+            config::discover(&start)
+        }
+    };
+    match path {
+        Some(path) => config::load(&path).map_err(|e| format!("invalid configuration: {e}")),
+        None => Ok(FileConfig::default()),
+    }
+}
+
 fn lint(args: LintArgs) -> Result<ExitCode, String> {
-    let mut options = options(&args.load);
-    let paths = if args.paths.is_empty() {
-        // The host's own configuration: its includes (Debian's
-        // modules-enabled links into /usr/share) are trusted.
-        options.allow_outside_roots = true;
+    let no_paths = args.paths.is_empty();
+    let paths = if no_paths {
         default_paths()
     } else {
         args.paths.clone()
     };
+    let file = file_config(&args, &paths)?;
+    let settings = config::with_cli(
+        file.settings,
+        &args.select,
+        &args.ignore,
+        args.nginx_version,
+    )?;
+    let mut options = options(&args.load);
+    options.maps.extend(file.maps);
+    if options.prefix.is_none() {
+        options.prefix = file.prefix;
+    }
+    // With no paths gatelint lints the host's own configuration, whose
+    // includes (Debian's modules-enabled links into /usr/share) are trusted.
+    options.allow_outside_roots |= file.allow_outside_roots.unwrap_or(false) || no_paths;
     let inputs = inputs(&paths, &args.load)?;
-    let ws = Workspace::load(&inputs, options);
-    let located = report::sorted(&ws, &ws.findings);
-    let counts = Counts::of(&ws.findings);
+    let outcome = crate::lint::lint(&inputs, options, &settings);
+    let ws = &outcome.workspace;
+    let located = report::sorted(ws, &outcome.findings);
+    let counts = Counts::of(&outcome.findings);
     let output = match args.format {
         LintFormat::Human => {
             let color = match args.color {
@@ -218,13 +299,13 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
                 .ok()
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(100);
-            human::render(&ws, &located, counts, human::Style { color, width })
+            human::render(ws, &located, counts, human::Style { color, width })
         }
-        LintFormat::Json => report::json::render(&ws, &located, counts),
+        LintFormat::Json => report::json::render(ws, &located, counts),
     };
     write_stdout(&output)?;
     if ws.files.is_empty() {
-        if ws.findings.is_empty() {
+        if outcome.findings.is_empty() {
             let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             eprintln!(
                 "gatelint: no nginx configuration found in {}",
@@ -238,8 +319,108 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
     };
-    let failed = ws.findings.iter().any(|f| f.severity >= threshold);
+    let failed = outcome.findings.iter().any(|f| f.severity >= threshold);
     Ok(ExitCode::from(u8::from(failed)))
+}
+
+#[derive(serde::Serialize)]
+struct RuleRow {
+    name: &'static str,
+    kind: &'static str,
+    severity: &'static str,
+    summary: &'static str,
+    options: Vec<OptionRow>,
+}
+
+#[derive(serde::Serialize)]
+struct OptionRow {
+    name: &'static str,
+    default: &'static str,
+    help: &'static str,
+}
+
+fn rule_rows() -> Vec<RuleRow> {
+    let mut rows: Vec<RuleRow> = crate::rules::RULES
+        .iter()
+        .map(|r| RuleRow {
+            name: r.name,
+            kind: "rule",
+            severity: r.severity.as_str(),
+            summary: r.summary,
+            options: r
+                .options
+                .iter()
+                .map(|o| OptionRow {
+                    name: o.name,
+                    default: o.default,
+                    help: o.help,
+                })
+                .collect(),
+        })
+        .collect();
+    rows.extend(crate::finding::checks::ALL.iter().map(|&name| RuleRow {
+        name,
+        kind: "check",
+        severity: crate::finding::checks::default_severity(name).as_str(),
+        summary: crate::finding::checks::summary(name),
+        options: Vec::new(),
+    }));
+    rows
+}
+
+fn list_rules(args: RulesArgs) -> Result<ExitCode, String> {
+    let rows = rule_rows();
+    let text = match args.format {
+        RulesFormat::Json => to_json(&rows, Some(2), false)?,
+        RulesFormat::Table => {
+            let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            let mut out = String::from("Rules (`gatelint explain NAME` for the details):\n");
+            let mut in_checks = false;
+            for row in &rows {
+                if row.kind == "check" && !in_checks {
+                    in_checks = true;
+                    out.push_str("\nChecks made while reading files:\n");
+                }
+                out.push_str(&format!(
+                    "  {:width$}  {:7}  {}\n",
+                    row.name, row.severity, row.summary
+                ));
+                for option in &row.options {
+                    out.push_str(&format!(
+                        "  {:width$}           option {} = \"{}\": {}\n",
+                        "", option.name, option.default, option.help
+                    ));
+                }
+            }
+            out
+        }
+    };
+    write_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(args: ExplainArgs) -> Result<ExitCode, String> {
+    if let Some(rule) = crate::rules::find(&args.rule) {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        write_stdout(&crate::explain::render(rule.doc, color))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if crate::finding::checks::ALL.contains(&args.rule.as_str()) {
+        let severity = crate::finding::checks::default_severity(&args.rule).as_str();
+        write_stdout(&format!(
+            "{}\n\n{}.\n\nSeverity: {severity}. A check made while reading files; README.md lists them all.\n",
+            args.rule,
+            crate::finding::checks::summary(&args.rule)
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let names = crate::config::known_names();
+    Err(
+        match crate::rules::closest(&args.rule, names.iter().copied()) {
+            Some(similar) => format!("unknown rule `{}`; did you mean `{similar}`?", args.rule),
+            None => format!("unknown rule `{}`; `gatelint rules` lists them", args.rule),
+        },
+    )
 }
 
 fn parse(args: ParseArgs) -> Result<ExitCode, String> {

@@ -50,6 +50,8 @@ pub struct Finding {
     /// Other places involved.
     pub related: Vec<Label>,
     pub help: Option<String>,
+    /// The line nginx writes to error.log when this goes wrong.
+    pub log: Option<String>,
 }
 
 impl Finding {
@@ -67,6 +69,7 @@ impl Finding {
             label: String::new(),
             related: Vec::new(),
             help: None,
+            log: None,
         }
     }
 
@@ -84,6 +87,7 @@ impl Finding {
             label: String::new(),
             related: Vec::new(),
             help: None,
+            log: None,
         }
     }
 
@@ -102,6 +106,11 @@ impl Finding {
 
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn log(mut self, line: impl Into<String>) -> Finding {
+        self.log = Some(line.into());
         self
     }
 
@@ -126,4 +135,52 @@ pub mod checks {
     pub const INCLUDE_OUTSIDE_ROOTS: &str = "include-outside-roots";
     pub const INCLUDE_CYCLE: &str = "include-cycle";
     pub const INCLUDE_TOO_DEEP: &str = "include-too-deep";
+    pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
+    pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+
+    /// Every check, with its severity and what it reports.
+    pub const ALL: &[&str] = &[
+        SYNTAX_ERROR,
+        FILE_UNREADABLE,
+        FILE_NOT_TEXT,
+        FILE_TOO_LARGE,
+        INVALID_UTF8,
+        DIRECTORY_LOOP,
+        INCLUDE_NOT_FOUND,
+        INCLUDE_OUTSIDE_ROOTS,
+        INCLUDE_CYCLE,
+        INCLUDE_TOO_DEEP,
+        INVALID_SUPPRESSION,
+        UNUSED_SUPPRESSION,
+    ];
+
+    pub fn default_severity(name: &str) -> super::Severity {
+        match name {
+            INVALID_UTF8
+            | DIRECTORY_LOOP
+            | INCLUDE_OUTSIDE_ROOTS
+            | INVALID_SUPPRESSION
+            | UNUSED_SUPPRESSION => super::Severity::Warning,
+            _ => super::Severity::Error,
+        }
+    }
+
+    /// One line on what a check reports, for `gatelint rules`.
+    pub fn summary(name: &str) -> &'static str {
+        match name {
+            SYNTAX_ERROR => "what nginx refuses to parse",
+            FILE_UNREADABLE => "a path that cannot be read, or a broken symbolic link",
+            FILE_NOT_TEXT => "a binary file where a configuration was expected",
+            FILE_TOO_LARGE => "a file over --max-file-size",
+            INVALID_UTF8 => "bytes that are not UTF-8",
+            DIRECTORY_LOOP => "a symbolic link back to its own parent",
+            INCLUDE_NOT_FOUND => "an include of a file that does not exist",
+            INCLUDE_OUTSIDE_ROOTS => "an include leading outside the linted paths (not read)",
+            INCLUDE_CYCLE => "a file that includes itself",
+            INCLUDE_TOO_DEEP => "includes nested too deep",
+            INVALID_SUPPRESSION => "a gatelint comment that cannot be understood, or has no reason",
+            UNUSED_SUPPRESSION => "a suppression that suppresses nothing",
+            _ => "",
+        }
+    }
 }

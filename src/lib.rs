@@ -5,10 +5,16 @@
 //! [`finding::Finding`]s for people and machines.
 
 pub mod cli;
+pub mod config;
 pub mod crossplane;
+pub mod explain;
 pub mod finding;
+pub mod lint;
 pub mod load;
+pub mod model;
 pub mod report;
+pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod syntax;
 pub mod tree_json;

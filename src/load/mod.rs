@@ -161,7 +161,6 @@ impl Workspace {
             }
         }
         ws.resolve_tops(candidates);
-        ws.dedup_findings();
         ws
     }
 
@@ -731,12 +730,6 @@ impl Workspace {
             }
             None => path.to_path_buf(),
         }
-    }
-
-    fn dedup_findings(&mut self) {
-        let mut seen = HashSet::new();
-        self.findings
-            .retain(|f| seen.insert((f.rule, format!("{:?}", f.location), f.message.clone())));
     }
 
     /// Whether a file came from stdin or a dump rather than disk.

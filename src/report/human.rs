@@ -114,7 +114,11 @@ fn rendered(ws: &Workspace, finding: &Finding) -> Rendered {
         message: finding.message.clone(),
         code: finding.rule,
         severity: finding.severity,
-        help: finding.help.clone(),
+        help: match (&finding.help, &finding.log) {
+            (Some(help), Some(log)) => Some(format!("{help}\nerror.log: {log}")),
+            (None, Some(log)) => Some(format!("error.log: {log}")),
+            (help, None) => help.clone(),
+        },
         source: span.map(|s| named_source(ws, s)),
         labels,
         elsewhere,

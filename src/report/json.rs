@@ -20,6 +20,8 @@ pub struct JsonFinding<'a> {
     pub severity: &'a str,
     pub message: &'a str,
     pub help: Option<&'a str>,
+    /// What nginx writes to error.log when this fails.
+    pub log: Option<&'a str>,
     pub file: &'a str,
     pub line: usize,
     pub column: usize,
@@ -60,6 +62,7 @@ pub fn render(ws: &Workspace, located: &[Located<'_>], counts: Counts) -> String
                 severity: f.severity.as_str(),
                 message: &f.message,
                 help: f.help.as_deref(),
+                log: f.log.as_deref(),
                 file: &item.file,
                 line: item.start.line,
                 column: item.start.column,

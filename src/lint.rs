@@ -1,0 +1,55 @@
+//! The lint pipeline, end to end: load the inputs, run the rules on every
+//! configuration, apply the settings to the loader's own checks, drop what
+//! inline suppressions silence, and report each finding once.
+
+use std::collections::HashSet;
+
+use crate::finding::Finding;
+use crate::load::{Input, Options, Workspace};
+use crate::rules::{self, Settings};
+use crate::suppress::{self, Suppressed};
+
+pub struct Outcome {
+    pub workspace: Workspace,
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<Suppressed>,
+}
+
+pub fn lint(inputs: &[Input], options: Options, settings: &Settings) -> Outcome {
+    let mut workspace = Workspace::load(inputs, options);
+    let mut findings: Vec<Finding> = std::mem::take(&mut workspace.findings)
+        .into_iter()
+        .filter(|f| settings.check_enabled(f.rule))
+        .map(|mut f| {
+            if let Some(severity) = settings.severity_override(f.rule) {
+                f.severity = severity;
+            }
+            f
+        })
+        .collect();
+    findings.extend(rules::run(&workspace, settings));
+    let findings = dedup(findings);
+    let (suppressions, problems) = suppress::collect(&workspace);
+    let (mut findings, suppressed) = suppress::apply(findings, suppressions, settings);
+    findings.extend(
+        problems
+            .into_iter()
+            .filter(|f| settings.check_enabled(f.rule)),
+    );
+    let findings = dedup(findings);
+    Outcome {
+        workspace,
+        findings,
+        suppressed,
+    }
+}
+
+/// The same finding reached through two configurations (a snippet included
+/// from two places) is reported once.
+pub fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen = HashSet::new();
+    findings
+        .into_iter()
+        .filter(|f| seen.insert((f.rule, format!("{:?}", f.location), f.message.clone())))
+        .collect()
+}

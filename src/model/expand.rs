@@ -1,0 +1,244 @@
+//! One configuration as nginx reads it: every `include` followed, so a walk
+//! sees a single tree of directives while each one still names its own file.
+//! An include stays in the tree (for "included from here" notes) and the
+//! directives it brings in hang below it; `block` looks through it.
+
+use crate::load::{Config, Context, Workspace};
+use crate::source::{FileId, SourceFile, Span};
+use crate::syntax::{Arg, Node, NodeIndex, ParsedFile};
+
+/// A directive in the workspace: its file and its index there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DirRef {
+    pub file: FileId,
+    pub node: NodeIndex,
+}
+
+pub type ItemId = u32;
+
+#[derive(Debug)]
+pub struct Item {
+    pub dir: DirRef,
+    /// The enclosing block directive (never an include).
+    pub parent: Option<ItemId>,
+    /// Directives inside this block, or brought in by this include.
+    pub children: Vec<ItemId>,
+    /// The innermost `include` that brought this directive in.
+    pub via: Option<ItemId>,
+    pub is_include: bool,
+}
+
+/// Above this many directives a configuration stops expanding includes:
+/// a guard against include diamonds that multiply without end.
+const MAX_ITEMS: usize = 4_000_000;
+
+pub struct Expanded<'w> {
+    pub ws: &'w Workspace,
+    pub config: &'w Config,
+    pub items: Vec<Item>,
+    pub roots: Vec<ItemId>,
+    /// The context the root file's top level sits in.
+    pub root_context: Context,
+}
+
+impl<'w> Expanded<'w> {
+    pub fn new(ws: &'w Workspace, config: &'w Config) -> Expanded<'w> {
+        let mut expanded = Expanded {
+            ws,
+            config,
+            items: Vec::new(),
+            roots: Vec::new(),
+            root_context: config
+                .contexts
+                .get(&config.root)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let tree = &ws.file(config.root).tree;
+        let mut stack = vec![config.root];
+        expanded.roots = expanded.add_children(config.root, &tree.roots, None, None, &mut stack);
+        expanded
+    }
+
+    fn add_children(
+        &mut self,
+        file: FileId,
+        nodes: &[NodeIndex],
+        parent: Option<ItemId>,
+        via: Option<ItemId>,
+        stack: &mut Vec<FileId>,
+    ) -> Vec<ItemId> {
+        let ws = self.ws;
+        let tree = &ws.file(file).tree;
+        let text = &ws.file(file).source.text;
+        let mut out = Vec::new();
+        for (index, node) in tree.directives(nodes) {
+            if self.items.len() >= MAX_ITEMS {
+                break;
+            }
+            let id = self.items.len() as ItemId;
+            let is_include = tree.value(text, &node.name) == "include";
+            self.items.push(Item {
+                dir: DirRef { file, node: index },
+                parent,
+                children: Vec::new(),
+                via,
+                is_include,
+            });
+            out.push(id);
+            let children = if is_include {
+                let targets = self
+                    .config
+                    .includes
+                    .get(&(file, index))
+                    .cloned()
+                    .unwrap_or_default();
+                let mut all = Vec::new();
+                for target in targets {
+                    // Cycles were reported by the loader; here they just stop.
+                    if stack.contains(&target) {
+                        continue;
+                    }
+                    stack.push(target);
+                    let roots = ws.file(target).tree.roots.clone();
+                    all.extend(self.add_children(target, &roots, parent, Some(id), stack));
+                    stack.pop();
+                }
+                all
+            } else if let Some(kids) = &node.children {
+                self.add_children(file, kids, Some(id), via, stack)
+            } else {
+                Vec::new()
+            };
+            self.items[id as usize].children = children;
+        }
+        out
+    }
+
+    pub fn item(&self, id: ItemId) -> &Item {
+        &self.items[id as usize]
+    }
+
+    pub fn tree(&self, id: ItemId) -> &'w ParsedFile {
+        &self.ws.file(self.item(id).dir.file).tree
+    }
+
+    pub fn source(&self, id: ItemId) -> &'w SourceFile {
+        &self.ws.file(self.item(id).dir.file).source
+    }
+
+    pub fn node(&self, id: ItemId) -> &'w Node {
+        let dir = self.item(id).dir;
+        self.ws.file(dir.file).tree.node(dir.node)
+    }
+
+    pub fn name(&self, id: ItemId) -> &'w str {
+        let node = self.node(id);
+        self.tree(id).value(&self.source(id).text, &node.name)
+    }
+
+    pub fn args(&self, id: ItemId) -> &'w [Arg] {
+        &self.node(id).args
+    }
+
+    pub fn value(&self, id: ItemId, arg: usize) -> Option<&'w str> {
+        let node = self.node(id);
+        let tree = self.tree(id);
+        let text = &self.source(id).text;
+        node.args.get(arg).map(|a| tree.value(text, a))
+    }
+
+    pub fn values(&self, id: ItemId) -> Vec<&'w str> {
+        (0..self.args(id).len())
+            .filter_map(|i| self.value(id, i))
+            .collect()
+    }
+
+    /// `name arg arg` as written, for messages (a block's body left out).
+    pub fn text(&self, id: ItemId) -> String {
+        let source = self.source(id);
+        let node = self.node(id);
+        let mut out = source.slice(node.name.span).to_string();
+        for arg in &node.args {
+            out.push(' ');
+            out.push_str(source.slice(arg.span));
+        }
+        out
+    }
+
+    /// The directive's whole span (to its `;` or closing `}`).
+    pub fn span(&self, id: ItemId) -> Span {
+        self.node(id).span
+    }
+
+    pub fn name_span(&self, id: ItemId) -> Span {
+        self.node(id).name.span
+    }
+
+    /// An argument's span, or the name's when the argument is missing.
+    pub fn arg_span(&self, id: ItemId, arg: usize) -> Span {
+        self.args(id)
+            .get(arg)
+            .map(|a| a.span)
+            .unwrap_or_else(|| self.name_span(id))
+    }
+
+    /// The directives in a block (`None`: the top level), looking through includes.
+    pub fn block(&self, parent: Option<ItemId>) -> Vec<ItemId> {
+        let direct = match parent {
+            Some(p) => &self.item(p).children,
+            None => &self.roots,
+        };
+        let mut out = Vec::with_capacity(direct.len());
+        self.flatten(direct, &mut out);
+        out
+    }
+
+    fn flatten(&self, ids: &[ItemId], out: &mut Vec<ItemId>) {
+        for &id in ids {
+            if self.item(id).is_include {
+                self.flatten(&self.item(id).children, out);
+            } else {
+                out.push(id);
+            }
+        }
+    }
+
+    /// The first directive called `name` in a block.
+    pub fn find(&self, parent: Option<ItemId>, name: &str) -> Option<ItemId> {
+        self.block(parent)
+            .into_iter()
+            .find(|&id| self.name(id) == name)
+    }
+
+    pub fn find_all(&self, parent: Option<ItemId>, name: &str) -> Vec<ItemId> {
+        self.block(parent)
+            .into_iter()
+            .filter(|&id| self.name(id) == name)
+            .collect()
+    }
+
+    /// Enclosing blocks, innermost first.
+    pub fn ancestors(&self, id: ItemId) -> impl Iterator<Item = ItemId> + '_ {
+        std::iter::successors(self.item(id).parent, move |&p| self.item(p).parent)
+    }
+
+    /// Block names from the outermost context down to the one `id` sits in.
+    pub fn context_of(&self, id: ItemId) -> Vec<&str> {
+        let mut names: Vec<&str> = self.ancestors(id).map(|a| self.name(a)).collect();
+        names.reverse();
+        let mut context: Vec<&str> = self.root_context.iter().map(|s| &**s).collect();
+        context.extend(names);
+        context
+    }
+
+    /// Every directive, in document order through the includes.
+    pub fn all(&self) -> impl Iterator<Item = ItemId> + '_ {
+        (0..self.items.len() as ItemId).filter(move |&id| !self.item(id).is_include)
+    }
+
+    /// The chain of includes that brought `id` in, innermost first.
+    pub fn include_chain(&self, id: ItemId) -> Vec<ItemId> {
+        std::iter::successors(self.item(id).via, move |&v| self.item(v).via).collect()
+    }
+}

@@ -1,0 +1,243 @@
+//! The rule engine: every rule is one file here and one page in `rules/`,
+//! registered in the sorted list below. A rule reads the gateway model and
+//! returns findings; the engine applies the user's settings (on/off,
+//! severity, options) and runs every enabled rule on every configuration.
+
+mod protocol_port_mismatch;
+mod proxy_loop;
+mod read_timeout_too_low;
+mod scheme_port_mismatch;
+mod upstream_no_live_servers;
+mod variable_pass_without_resolver;
+
+use std::collections::HashMap;
+
+use crate::finding::{Finding, Severity};
+use crate::load::Workspace;
+use crate::model::{Gateway, NginxVersion, values};
+
+/// The kind of value an option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    Duration,
+    Size,
+}
+
+#[derive(Debug)]
+pub struct RuleOption {
+    pub name: &'static str,
+    pub kind: OptionKind,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+impl RuleOption {
+    /// Checks a value the user gave.
+    pub fn validate(&self, value: &str) -> Result<(), String> {
+        match self.kind {
+            OptionKind::Duration => values::parse_duration(value).map(|_| ()),
+            OptionKind::Size => values::parse_size(value).map(|_| ()),
+        }
+    }
+}
+
+/// A rule: its name, what it finds, its default severity, its options, its
+/// documentation page and its check.
+pub struct Rule {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub severity: Severity,
+    pub options: &'static [RuleOption],
+    /// `rules/<name>.md`, embedded.
+    pub doc: &'static str,
+    pub check: fn(&Check<'_>) -> Vec<Finding>,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Every rule, sorted by name.
+pub static RULES: &[&Rule] = &[
+    &protocol_port_mismatch::RULE,
+    &proxy_loop::RULE,
+    &read_timeout_too_low::RULE,
+    &scheme_port_mismatch::RULE,
+    &upstream_no_live_servers::RULE,
+    &variable_pass_without_resolver::RULE,
+];
+
+pub fn find(name: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.name == name)
+}
+
+/// The user's settings for one rule.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSettings {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    pub options: HashMap<String, String>,
+}
+
+/// Everything that decides what the rules report.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub version: NginxVersion,
+    pub rules: HashMap<String, RuleSettings>,
+    /// `--select`: only these rules (and loader checks).
+    pub select: Option<Vec<String>>,
+    /// `--ignore`: never these.
+    pub ignore: Vec<String>,
+}
+
+impl Settings {
+    pub fn enabled(&self, rule: &Rule) -> bool {
+        if self.ignore.iter().any(|n| n == rule.name) {
+            return false;
+        }
+        if let Some(select) = &self.select {
+            return select.iter().any(|n| n == rule.name);
+        }
+        self.rules
+            .get(rule.name)
+            .and_then(|s| s.enabled)
+            .unwrap_or(true)
+    }
+
+    /// Whether findings of a loader or parser check are reported.
+    pub fn check_enabled(&self, name: &str) -> bool {
+        !self.ignore.iter().any(|n| n == name)
+            && self.rules.get(name).and_then(|s| s.enabled).unwrap_or(true)
+    }
+
+    pub fn severity_override(&self, name: &str) -> Option<Severity> {
+        self.rules.get(name).and_then(|s| s.severity)
+    }
+}
+
+/// What a rule's check sees: the model, and its options.
+pub struct Check<'a> {
+    pub gateway: &'a Gateway<'a>,
+    pub rule: &'static Rule,
+    pub settings: &'a Settings,
+}
+
+impl Check<'_> {
+    fn option_text(&self, name: &str) -> &str {
+        let default = self
+            .rule
+            .options
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.default)
+            .unwrap_or("");
+        self.settings
+            .rules
+            .get(self.rule.name)
+            .and_then(|s| s.options.get(name))
+            .map(String::as_str)
+            .unwrap_or(default)
+    }
+
+    /// A duration option in milliseconds (validated when settings load).
+    pub fn duration(&self, name: &str) -> u64 {
+        values::parse_duration(self.option_text(name)).unwrap_or(0)
+    }
+
+    /// A duration option as the user wrote it.
+    pub fn option_display(&self, name: &str) -> String {
+        self.option_text(name).to_string()
+    }
+}
+
+/// Runs every enabled rule on every configuration of the workspace.
+pub fn run(ws: &Workspace, settings: &Settings) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for config in &ws.configs {
+        let gateway = Gateway::build(ws, config, settings.version);
+        for &rule in RULES {
+            if !settings.enabled(rule) {
+                continue;
+            }
+            let check = Check {
+                gateway: &gateway,
+                rule,
+                settings,
+            };
+            let severity = settings.severity_override(rule.name);
+            for mut finding in (rule.check)(&check) {
+                if let Some(severity) = severity {
+                    finding.severity = severity;
+                }
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+/// The closest name to `name` among `candidates`, for "did you mean".
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < name.len().max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_and_unique() {
+        let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn names_are_kebab_case_and_options_have_valid_defaults() {
+        for rule in RULES {
+            assert!(
+                rule.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                rule.name
+            );
+            for option in rule.options {
+                option.validate(option.default).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn did_you_mean() {
+        assert_eq!(closest("backnd", ["backend", "frontend"]), Some("backend"));
+        assert_eq!(closest("zzz", ["backend"]), None);
+    }
+}

@@ -1,0 +1,80 @@
+//! `variable-pass-without-resolver`: a pass directive with variables makes
+//! nginx resolve the host name for each request, which needs a `resolver`.
+
+use super::{Check, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::Target;
+use crate::model::target::is_ip;
+
+pub static RULE: Rule = Rule {
+    name: "variable-pass-without-resolver",
+    summary: "a pass directive whose host is resolved per request, with no `resolver` set",
+    severity: Severity::Error,
+    options: &[],
+    doc: include_str!("../../rules/variable-pass-without-resolver.md"),
+    check,
+};
+
+fn check(check: &Check<'_>) -> Vec<Finding> {
+    let g = check.gateway;
+    let mut findings = Vec::new();
+    for route in &g.routes {
+        let Some(pass) = &route.pass else { continue };
+        if !pass.has_variables || pass.unix.is_some() {
+            continue;
+        }
+        // The host names nginx would have to resolve at request time.
+        let hosts: Vec<String> = match &route.target {
+            // A static host with variables elsewhere (`http://api$request_uri`).
+            Target::Address(address) => address
+                .host()
+                .map(|h| vec![h.to_string()])
+                .unwrap_or_default(),
+            Target::Upstream(_) => Vec::new(),
+            Target::Variable {
+                candidates: Some(values),
+                ..
+            } => values.clone(),
+            Target::Variable {
+                expression,
+                candidates: None,
+            } => vec![expression.clone()],
+            Target::Invalid(_) => Vec::new(),
+        };
+        let to_resolve: Vec<&String> = hosts
+            .iter()
+            .filter(|h| {
+                let host = h.split(':').next().unwrap_or(h);
+                !is_ip(host.trim_matches(['[', ']'])) && !g.upstream_by_name.contains_key(host)
+            })
+            .collect();
+        let Some(first) = to_resolve.first() else {
+            continue;
+        };
+        if g.effective(route.item, "resolver").is_some() {
+            continue;
+        }
+        let what = if pass.host_is_variable {
+            format!("its host `{}` comes from a variable", pass.host)
+        } else {
+            "it contains variables".to_string()
+        };
+        let shown = if first.contains('$') {
+            "HOST".to_string()
+        } else {
+            first.to_string()
+        };
+        findings.push(
+            Finding::at(
+                RULE.name,
+                Severity::Error,
+                g.x.arg_span(route.item, 0),
+                format!("`{}` needs a `resolver`: {what}, so nginx looks the name up per request", g.x.text(route.item)),
+            )
+            .label("no `resolver` is in effect here")
+            .help("add `resolver` with your DNS server (e.g. `resolver 127.0.0.53 valid=30s;` under systemd-resolved), or name an `upstream`")
+            .log(format!("[error] no resolver defined to resolve {shown}")),
+        );
+    }
+    findings
+}
