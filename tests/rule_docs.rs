@@ -1,0 +1,186 @@
+//! Every rule's documentation is a test: its page has the sections every
+//! page has, each failing example raises exactly that rule (and its
+//! rendered report is snapshotted), each passing example raises nothing.
+//! Code, registry and pages are held together.
+
+use std::path::{Path, PathBuf};
+
+use gatelint::lint::lint;
+use gatelint::load::{Input, Options};
+use gatelint::report::human::{Style, render_one};
+use gatelint::rules::{RULES, Settings};
+
+const SECTIONS: &[&str] = &[
+    "## Why this causes 502",
+    "## What error.log says",
+    "## How to fix",
+    "## Options",
+    "## Examples",
+];
+
+struct Example {
+    fails: bool,
+    text: String,
+    line: usize,
+}
+
+fn examples(doc: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut current: Option<Example> = None;
+    for (i, line) in doc.lines().enumerate() {
+        if let Some(current_example) = current.as_mut() {
+            if line.starts_with("```") {
+                out.push(current.take().unwrap());
+            } else {
+                current_example.text.push_str(line);
+                current_example.text.push('\n');
+            }
+            continue;
+        }
+        let info = line.strip_prefix("```nginx").map(str::trim);
+        match info.and_then(|i| i.split_whitespace().next()) {
+            Some("fails") => {
+                current = Some(Example {
+                    fails: true,
+                    text: String::new(),
+                    line: i + 2,
+                })
+            }
+            Some("passes") => {
+                current = Some(Example {
+                    fails: false,
+                    text: String::new(),
+                    line: i + 2,
+                })
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn lint_example(rule: &str, text: &str) -> (Vec<String>, String) {
+    let input = Input::Text {
+        name: Some(PathBuf::from("example.conf")),
+        bytes: text.as_bytes().to_vec(),
+    };
+    let settings = Settings {
+        select: Some(vec![rule.to_string()]),
+        ..Settings::default()
+    };
+    let outcome = lint(&[input], Options::default(), &settings);
+    let syntax: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == "syntax-error")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        syntax.is_empty(),
+        "{rule}: an example has syntax errors: {syntax:?}"
+    );
+    let ours: Vec<_> = outcome.findings.iter().filter(|f| f.rule == rule).collect();
+    let style = Style {
+        color: false,
+        width: 90,
+    };
+    let rendered = ours
+        .iter()
+        .map(|f| render_one(&outcome.workspace, f, style))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (ours.iter().map(|f| f.message.clone()).collect(), rendered)
+}
+
+#[test]
+fn every_example_behaves_as_its_page_says() {
+    for rule in RULES {
+        let examples = examples(rule.doc);
+        assert!(
+            examples.iter().any(|e| e.fails),
+            "{}: no failing example",
+            rule.name
+        );
+        assert!(
+            examples.iter().any(|e| !e.fails),
+            "{}: no passing example",
+            rule.name
+        );
+        let mut failing = 0;
+        for example in &examples {
+            let (messages, rendered) = lint_example(rule.name, &example.text);
+            if example.fails {
+                failing += 1;
+                assert!(
+                    !messages.is_empty(),
+                    "rules/{}.md line {}: the failing example raised nothing",
+                    rule.name,
+                    example.line
+                );
+                insta::assert_snapshot!(format!("{}__fails_{failing}", rule.name), rendered);
+            } else {
+                assert!(
+                    messages.is_empty(),
+                    "rules/{}.md line {}: the passing example raised {messages:?}",
+                    rule.name,
+                    example.line
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_page_has_every_section() {
+    for rule in RULES {
+        assert!(
+            rule.doc.starts_with(&format!("# {}\n", rule.name)),
+            "{}: the page must start with its name",
+            rule.name
+        );
+        for section in SECTIONS {
+            assert!(
+                rule.doc.contains(section),
+                "rules/{}.md lacks `{section}`",
+                rule.name
+            );
+        }
+        for option in rule.options {
+            assert!(
+                rule.doc.contains(&format!("`{}`", option.name)),
+                "rules/{}.md does not document `{}`",
+                rule.name,
+                option.name
+            );
+        }
+    }
+}
+
+#[test]
+fn code_registry_and_pages_match() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources: Vec<String> = std::fs::read_dir(root.join("src/rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".rs") && n != "mod.rs")
+        .map(|n| n.trim_end_matches(".rs").replace('_', "-"))
+        .collect();
+    let mut pages: Vec<String> = std::fs::read_dir(root.join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".md") && n != "README.md")
+        .map(|n| n.trim_end_matches(".md").to_string())
+        .collect();
+    let mut registered: Vec<String> = RULES.iter().map(|r| r.name.to_string()).collect();
+    sources.sort();
+    pages.sort();
+    registered.sort();
+    assert_eq!(
+        sources, registered,
+        "every src/rules/*.rs is registered in RULES, and only those"
+    );
+    assert_eq!(
+        pages, registered,
+        "every rule has rules/<name>.md, and no page is orphaned"
+    );
+}
