@@ -100,6 +100,8 @@ pub struct Config {
     pub includes: HashMap<(FileId, NodeIndex), Vec<FileId>>,
     /// The root was linted on its own and its context inferred.
     pub inferred_context: bool,
+    /// The prefix is a guess: no `--prefix`, and no `nginx.conf` above the root.
+    pub prefix_guessed: bool,
 }
 
 pub struct Workspace {
@@ -389,8 +391,8 @@ impl Workspace {
             if !seen.insert(id) || included.contains(&id) {
                 continue;
             }
-            let prefix = self.prefix_for(id, under.as_deref());
-            let config = self.resolve(id, prefix);
+            let (prefix, guessed) = self.prefix_for(id, under.as_deref());
+            let config = self.resolve(id, prefix, guessed);
             included.extend(config.files.iter().skip(1).copied());
             self.configs.push(config);
         }
@@ -400,9 +402,11 @@ impl Workspace {
 
     /// nginx's prefix for a top-level file: `--prefix`, else the nearest
     /// directory up the tree holding an `nginx.conf`, else the file's own.
-    fn prefix_for(&self, id: FileId, under: Option<&Path>) -> PathBuf {
+    /// The flag is true when the prefix is only a guess (no `--prefix`, no
+    /// `nginx.conf` found).
+    fn prefix_for(&self, id: FileId, under: Option<&Path>) -> (PathBuf, bool) {
         if let Some(prefix) = &self.options.prefix {
-            return prefix.clone();
+            return (prefix.clone(), false);
         }
         let path = &self.source(id).path;
         let own_dir = match path.parent() {
@@ -418,7 +422,7 @@ impl Workspace {
                     .virtual_files
                     .contains_key(&normalize(&absolute(&main)))
             {
-                return dir;
+                return (dir, false);
             }
             let here = normalize(&absolute(&dir));
             if stop.as_ref() == Some(&here) || here.parent().is_none() {
@@ -433,10 +437,10 @@ impl Workspace {
                 }
             };
         }
-        own_dir
+        (own_dir, true)
     }
 
-    fn resolve(&mut self, root: FileId, prefix: PathBuf) -> Config {
+    fn resolve(&mut self, root: FileId, prefix: PathBuf, prefix_guessed: bool) -> Config {
         let root_tree = &self.file(root).tree;
         let is_main_file = self
             .source(root)
@@ -452,6 +456,7 @@ impl Workspace {
             root,
             prefix,
             inferred_context: !context.is_empty(),
+            prefix_guessed,
             ..Config::default()
         };
         let mut expanded = HashSet::new();
@@ -510,7 +515,8 @@ impl Workspace {
                 );
                 continue;
             };
-            let targets = self.include_targets(&config.prefix, pattern, *arg_span);
+            let targets =
+                self.include_targets(&config.prefix, config.prefix_guessed, pattern, *arg_span);
             config.includes.insert((file, node), targets.clone());
             for target in targets {
                 if let Some(at) = stack.iter().position(|&f| f == target) {
@@ -553,7 +559,13 @@ impl Workspace {
     /// The files one `include` argument names, read as needed. Reports a
     /// missing file (globs may match nothing, as in nginx) and any path
     /// outside the roots.
-    fn include_targets(&mut self, prefix: &Path, pattern: &str, span: Span) -> Vec<FileId> {
+    fn include_targets(
+        &mut self,
+        prefix: &Path,
+        prefix_guessed: bool,
+        pattern: &str,
+        span: Span,
+    ) -> Vec<FileId> {
         let written = Path::new(pattern);
         let full = if written.is_absolute() {
             written.to_path_buf()
@@ -568,6 +580,22 @@ impl Workspace {
             return vec![id];
         }
         match std::fs::canonicalize(&full) {
+            Err(_) if prefix_guessed && !written.is_absolute() => {
+                self.findings.push(
+                    Finding::at(
+                        checks::INCLUDE_NOT_FOUND,
+                        Severity::Warning,
+                        span,
+                        format!("included file `{}` not found", full.display()),
+                    )
+                    .label("relative to a guessed prefix")
+                    .help(format!(
+                        "no nginx.conf above this file says where nginx's prefix is, so gatelint tried `{}`; pass `--prefix` with the directory nginx reads its configuration from (often /etc/nginx)",
+                        normalize(&absolute(prefix)).display()
+                    )),
+                );
+                Vec::new()
+            }
             Err(_) => {
                 let mut finding = Finding::at(
                     checks::INCLUDE_NOT_FOUND,

@@ -17,6 +17,9 @@ pub static RULE: Rule = Rule {
 
 fn check(check: &Check<'_>) -> Vec<Finding> {
     let g = check.gateway;
+    // A snippet linted alone: its includer may set `resolver` in `http`, or
+    // define upstreams that a bare name refers to.
+    let snippet = g.config().inferred_context;
     let mut findings = Vec::new();
     for route in &g.routes {
         let Some(pass) = &route.pass else { continue };
@@ -45,7 +48,10 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
             .iter()
             .filter(|h| {
                 let host = h.split(':').next().unwrap_or(h);
-                !is_ip(host.trim_matches(['[', ']'])) && !g.upstream_by_name.contains_key(host)
+                let maybe_pool_elsewhere = snippet && !host.contains(['.', '$']);
+                !is_ip(host.trim_matches(['[', ']']))
+                    && !g.upstream_by_name.contains_key(host)
+                    && !maybe_pool_elsewhere
             })
             .collect();
         let Some(first) = to_resolve.first() else {
@@ -64,14 +70,22 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         } else {
             first.to_string()
         };
+        let (severity, label) = if snippet {
+            (
+                Severity::Warning,
+                "no `resolver` is set in this file; the `http` block that includes it must set one",
+            )
+        } else {
+            (Severity::Error, "no `resolver` is in effect here")
+        };
         findings.push(
             Finding::at(
                 RULE.name,
-                Severity::Error,
+                severity,
                 g.x.arg_span(route.item, 0),
                 format!("`{}` needs a `resolver`: {what}, so nginx looks the name up per request", g.x.text(route.item)),
             )
-            .label("no `resolver` is in effect here")
+            .label(label)
             .help("add `resolver` with your DNS server (e.g. `resolver 127.0.0.53 valid=30s;` under systemd-resolved), or name an `upstream`")
             .log(format!("[error] no resolver defined to resolve {shown}")),
         );
