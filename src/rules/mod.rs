@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use crate::finding::{Finding, Severity};
 use crate::load::Workspace;
+use crate::model::expand::ItemId;
 use crate::model::{Gateway, NginxVersion, values};
 
 /// The kind of value an option takes.
@@ -125,6 +126,16 @@ pub struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// A finding of this rule on a directive's first argument.
+    pub fn finding(&self, severity: Severity, item: ItemId, message: impl Into<String>) -> Finding {
+        Finding::at(
+            self.rule.name,
+            severity,
+            self.gateway.x.arg_span(item, 0),
+            message,
+        )
+    }
+
     fn option_text(&self, name: &str) -> &str {
         let default = self
             .rule

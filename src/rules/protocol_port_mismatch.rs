@@ -35,11 +35,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
                 if speaks_plain_http(port) || speaks_tls(port) =>
             {
                 findings.push(
-                    Finding::at(
-                        RULE.name,
-                        Severity::Error,
-                        g.x.arg_span(route.item, 0),
-                        format!(
+                    check.finding(Severity::Error, route.item, format!(
                             "`{}` speaks {} to port {port}, an HTTP port",
                             g.x.text(route.item),
                             route.kind.protocol()
@@ -57,11 +53,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
             (PassKind::Proxy, Some(port)) => {
                 if let Some(service) = non_http_service(port) {
                     findings.push(
-                        Finding::at(
-                            RULE.name,
-                            Severity::Error,
-                            g.x.arg_span(route.item, 0),
-                            format!("`{}` sends HTTP to port {port}, {service}'s port", g.x.text(route.item)),
+                        check.finding(Severity::Error, route.item, format!("`{}` sends HTTP to port {port}, {service}'s port", g.x.text(route.item)),
                         )
                         .label(format!("{service} does not speak HTTP"))
                         .help("point `proxy_pass` at the application's HTTP port")
@@ -69,11 +61,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
                     );
                 } else if port == PHP_FPM_PORT && is_php_location(g, route) {
                     findings.push(
-                        Finding::at(
-                            RULE.name,
-                            Severity::Error,
-                            g.x.arg_span(route.item, 0),
-                            format!("`{}` sends HTTP to port 9000, php-fpm's FastCGI port", g.x.text(route.item)),
+                        check.finding(Severity::Error, route.item, format!("`{}` sends HTTP to port 9000, php-fpm's FastCGI port", g.x.text(route.item)),
                         )
                         .label("php-fpm speaks FastCGI, not HTTP")
                         .help(format!("use `fastcgi_pass {address};` with `include fastcgi_params;`"))
@@ -85,7 +73,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         }
         by_address.entry(address.clone()).or_default().push(route);
     }
-    findings.extend(mixed_protocols(g, &by_address));
+    findings.extend(mixed_protocols(check, &by_address));
     findings
 }
 
@@ -104,7 +92,7 @@ fn is_php_location(g: &Gateway<'_>, route: &Route) -> bool {
 }
 
 /// One address reached with two protocols: one of the two is wrong.
-fn mixed_protocols(g: &Gateway<'_>, by_address: &HashMap<Address, Vec<&Route>>) -> Vec<Finding> {
+fn mixed_protocols(check: &Check<'_>, by_address: &HashMap<Address, Vec<&Route>>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut addresses: Vec<(&Address, &Vec<&Route>)> = by_address.iter().collect();
     addresses.sort_by_key(|(_, routes)| routes[0].item);
@@ -117,7 +105,7 @@ fn mixed_protocols(g: &Gateway<'_>, by_address: &HashMap<Address, Vec<&Route>>) 
             }
             reported.push(route.kind);
             findings.push(mixed(
-                g, address, first.item, first.kind, route.item, route.kind,
+                check, address, first.item, first.kind, route.item, route.kind,
             ));
         }
     }
@@ -125,13 +113,14 @@ fn mixed_protocols(g: &Gateway<'_>, by_address: &HashMap<Address, Vec<&Route>>) 
 }
 
 fn mixed(
-    g: &Gateway<'_>,
+    check: &Check<'_>,
     address: &Address,
     first: ItemId,
     first_kind: PassKind,
     item: ItemId,
     kind: PassKind,
 ) -> Finding {
+    let g = check.gateway;
     let php = address.port() == Some(PHP_FPM_PORT)
         || matches!(address, Address::Unix(p) if p.contains("php"));
     let help = if php {
@@ -139,11 +128,7 @@ fn mixed(
     } else {
         format!("a backend speaks one protocol: use the same directive for `{address}` everywhere")
     };
-    Finding::at(
-        RULE.name,
-        Severity::Error,
-        g.x.arg_span(item, 0),
-        format!(
+    check.finding(Severity::Error, item, format!(
             "`{address}` is reached with `{}` here and with `{}` elsewhere",
             kind.directive(),
             first_kind.directive()

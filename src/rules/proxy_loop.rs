@@ -37,18 +37,18 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         if Some(server.item) != route.server || !same_location(g, route) {
             continue;
         }
-        let mut finding = Finding::at(
-            RULE.name,
-            Severity::Error,
-            g.x.arg_span(route.item, 0),
-            format!(
-                "`{}` sends each request back to this same server and location",
-                g.x.text(route.item)
-            ),
-        )
-        .label("every request proxies to itself until connections run out")
-        .help("point `proxy_pass` at the backend application, not at nginx's own listener")
-        .log("[alert] 768 worker_connections are not enough while connecting to upstream");
+        let mut finding = check
+            .finding(
+                Severity::Error,
+                route.item,
+                format!(
+                    "`{}` sends each request back to this same server and location",
+                    g.x.text(route.item)
+                ),
+            )
+            .label("every request proxies to itself until connections run out")
+            .help("point `proxy_pass` at the backend application, not at nginx's own listener")
+            .log("[alert] 768 worker_connections are not enough while connecting to upstream");
         if let Some(item) = listen.item {
             finding = finding.related(
                 g.x.span(item),

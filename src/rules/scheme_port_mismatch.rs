@@ -92,11 +92,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
                             format!("port {port} {speaks}")
                         };
                         findings.push(
-                            Finding::at(
-                                RULE.name,
-                                Severity::Error,
-                                g.x.arg_span(route.item, 0),
-                                format!(
+                            check.finding(Severity::Error, route.item, format!(
                                     "`{}` sends {what} to `{}` of upstream `{}`, whose port {port} {speaks}",
                                     g.x.text(route.item),
                                     server.address,
@@ -130,16 +126,16 @@ fn direct(
     implied: &str,
 ) -> Finding {
     let g = check.gateway;
-    Finding::at(
-        RULE.name,
-        Severity::Error,
-        g.x.arg_span(route.item, 0),
-        format!(
-            "`{}` sends {what} to port {port}{implied}, which {speaks}",
-            g.x.text(route.item)
-        ),
-    )
-    .label(format!("`{}://` to port {port}", scheme.name()))
-    .help(fix(scheme))
-    .log(log)
+    check
+        .finding(
+            Severity::Error,
+            route.item,
+            format!(
+                "`{}` sends {what} to port {port}{implied}, which {speaks}",
+                g.x.text(route.item)
+            ),
+        )
+        .label(format!("`{}://` to port {port}", scheme.name()))
+        .help(fix(scheme))
+        .log(log)
 }

@@ -79,11 +79,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
             (Severity::Error, "no `resolver` is in effect here")
         };
         findings.push(
-            Finding::at(
-                RULE.name,
-                severity,
-                g.x.arg_span(route.item, 0),
-                format!("`{}` needs a `resolver`: {what}, so nginx looks the name up per request", g.x.text(route.item)),
+            check.finding(severity, route.item, format!("`{}` needs a `resolver`: {what}, so nginx looks the name up per request", g.x.text(route.item)),
             )
             .label(label)
             .help("add `resolver` with your DNS server (e.g. `resolver 127.0.0.53 valid=30s;` under systemd-resolved), or name an `upstream`")
