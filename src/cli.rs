@@ -41,6 +41,27 @@ enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation: why it fails, the log line, the fix.
     Explain(ExplainArgs),
+    /// Write a commented gatelint.toml with every rule and option at its default.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Args, Debug, Clone)]
+struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = "gatelint.toml")]
+    path: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct CompletionsArgs {
+    shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -93,6 +114,15 @@ struct LintArgs {
     /// Exit with 1 when a finding has at least this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     fail_on: FailOn,
+    /// Also exit with 1 when there are more than N warnings.
+    #[arg(long, value_name = "N")]
+    max_warnings: Option<usize>,
+    /// In JSON and SARIF, include the findings inline suppressions silenced.
+    #[arg(long)]
+    show_suppressed: bool,
+    /// SARIF artifact paths are relative to this directory [default: the working directory].
+    #[arg(long, value_name = "DIR")]
+    sarif_root: Option<PathBuf>,
     /// Colour in the human format.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -135,8 +165,18 @@ struct ParseArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum LintFormat {
+    /// miette's report, for people
     Human,
+    /// gatelint's JSON (schemas/gatelint-report.schema.json)
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+    /// GitHub Actions annotations
+    Github,
+    /// `path:line:col: severity[rule] message`, for editors
+    Concise,
+    /// GitLab code quality (Code Climate JSON)
+    Gitlab,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +190,8 @@ enum FailOn {
     Error,
     Warning,
     Info,
+    /// Exit 0 whatever is found (unless --max-warnings is passed).
+    Never,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +212,14 @@ pub fn main() -> ExitCode {
         Some(Command::Parse(args)) => parse(args),
         Some(Command::Rules(args)) => list_rules(args),
         Some(Command::Explain(args)) => explain(args),
+        Some(Command::Init(args)) => init(args),
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "gatelint", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out)).map(|_| ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => man(),
         None => lint(cli.lint),
     };
     match result {
@@ -301,7 +351,23 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
                 .unwrap_or(100);
             human::render(ws, &located, counts, human::Style { color, width })
         }
-        LintFormat::Json => report::json::render(ws, &located, counts),
+        LintFormat::Json => {
+            let suppressed = args
+                .show_suppressed
+                .then(|| report::suppressed(ws, &outcome.suppressed));
+            report::json::render(ws, &located, suppressed.as_deref(), counts)
+        }
+        LintFormat::Sarif => {
+            let root = args
+                .sarif_root
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("."));
+            let suppressed = report::suppressed(ws, &outcome.suppressed);
+            report::sarif::render(ws, &root, &located, &suppressed)
+        }
+        LintFormat::Github => report::github::render(&located),
+        LintFormat::Concise => report::concise::render(&located),
+        LintFormat::Gitlab => report::gitlab::render(&located),
     };
     write_stdout(&output)?;
     if ws.files.is_empty() {
@@ -315,12 +381,17 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(2));
     }
     let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
     };
-    let failed = outcome.findings.iter().any(|f| f.severity >= threshold);
-    Ok(ExitCode::from(u8::from(failed)))
+    let over_threshold =
+        threshold.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
+    let too_many_warnings = args.max_warnings.is_some_and(|max| counts.warnings > max);
+    Ok(ExitCode::from(u8::from(
+        over_threshold || too_many_warnings,
+    )))
 }
 
 #[derive(serde::Serialize)]
@@ -396,6 +467,29 @@ fn list_rules(args: RulesArgs) -> Result<ExitCode, String> {
         }
     };
     write_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(args: InitArgs) -> Result<ExitCode, String> {
+    if args.path.exists() && !args.force {
+        return Err(format!(
+            "`{}` exists; pass --force to replace it",
+            args.path.display()
+        ));
+    }
+    std::fs::write(&args.path, config::template())
+        .map_err(|e| format!("cannot write `{}`: {e}", args.path.display()))?;
+    eprintln!("gatelint: wrote {}", args.path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn man() -> Result<ExitCode, String> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| format!("cannot render the man page: {e}"))?;
+    write_stdout(&String::from_utf8_lossy(&out))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -239,6 +239,54 @@ pub fn parse_severity(word: &str) -> Result<Severity, String> {
     }
 }
 
+/// A commented `gatelint.toml` with every rule and option at its default,
+/// for `gatelint init`.
+pub fn template() -> String {
+    let mut out = String::from(
+        "# gatelint configuration. Every rule is listed at its default; change what you need.\n\
+         # Docs: `gatelint explain RULE`. Values: \"on\", \"off\", or a severity (\"error\", \"warning\", \"info\").\n\n",
+    );
+    out.push_str(&format!(
+        "# The nginx version whose defaults apply.\nnginx-version = \"{}\"\n\n",
+        {
+            let v = NginxVersion::default();
+            format!("{}.{}", v.major, v.minor)
+        }
+    ));
+    out.push_str("# Read includes under /etc/nginx from this repository's copy:\n# [map]\n# \"/etc/nginx\" = \"deploy/nginx\"\n\n[rules]\n");
+    for rule in rules::RULES.iter().filter(|r| r.options.is_empty()) {
+        out.push_str(&format!(
+            "# {}\n{} = \"on\"  # {}\n",
+            rule.summary,
+            rule.name,
+            rule.severity.as_str()
+        ));
+    }
+    for name in checks::ALL {
+        out.push_str(&format!(
+            "# {}\n{name} = \"on\"  # {}\n",
+            checks::summary(name),
+            checks::default_severity(name).as_str()
+        ));
+    }
+    for rule in rules::RULES.iter().filter(|r| !r.options.is_empty()) {
+        // A severity here would override the rule's own choice per finding.
+        out.push_str(&format!(
+            "\n# {}\n[rules.{}]\nenabled = true\n# severity = \"{}\"\n",
+            rule.summary,
+            rule.name,
+            rule.severity.as_str()
+        ));
+        for option in rule.options {
+            out.push_str(&format!(
+                "{} = \"{}\"  # {}\n",
+                option.name, option.default, option.help
+            ));
+        }
+    }
+    out
+}
+
 /// The line where a key is written, for error messages.
 fn line_of_key(text: &str, key: &str) -> Option<usize> {
     text.lines()
@@ -306,6 +354,22 @@ mod tests {
         let timeout = &config.settings.rules["read-timeout-too-low"];
         assert_eq!(timeout.options["min"], "30s");
         assert_eq!(timeout.severity, Some(Severity::Error));
+    }
+
+    #[test]
+    fn the_init_template_parses_to_the_defaults() {
+        let config = parse_text(&template()).unwrap();
+        assert_eq!(config.settings.version, NginxVersion::default());
+        for rule in rules::RULES {
+            assert_eq!(
+                config.settings.rules[rule.name].enabled,
+                Some(true),
+                "{}",
+                rule.name
+            );
+        }
+        let timeout = &config.settings.rules["read-timeout-too-low"];
+        assert_eq!(timeout.options["min"], "10s");
     }
 
     #[test]

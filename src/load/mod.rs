@@ -760,6 +760,45 @@ impl Workspace {
         }
     }
 
+    /// For each included file, the `include` argument that first brings it
+    /// in (configurations in order), to show "included from here".
+    pub fn include_parents(&self) -> HashMap<FileId, Span> {
+        let mut parents = HashMap::new();
+        for config in &self.configs {
+            let mut edges: Vec<(&(FileId, NodeIndex), &Vec<FileId>)> =
+                config.includes.iter().collect();
+            edges.sort_by_key(|((file, node), _)| (*file, *node));
+            for ((file, node), targets) in edges {
+                let tree = &self.file(*file).tree;
+                let span = tree
+                    .node(*node)
+                    .args
+                    .first()
+                    .map_or(tree.node(*node).span, |a| a.span);
+                for &target in targets {
+                    if target != config.root {
+                        parents.entry(target).or_insert(span);
+                    }
+                }
+            }
+        }
+        parents
+    }
+
+    /// The includes leading to `file`, innermost first.
+    pub fn include_chain(parents: &HashMap<FileId, Span>, file: FileId) -> Vec<Span> {
+        let mut chain: Vec<Span> = Vec::new();
+        let mut current = file;
+        while let Some(&span) = parents.get(&current) {
+            if chain.iter().any(|s| s.file == span.file) || chain.len() > MAX_INCLUDE_DEPTH {
+                break;
+            }
+            chain.push(span);
+            current = span.file;
+        }
+        chain
+    }
+
     /// Whether a file came from stdin or a dump rather than disk.
     pub fn is_virtual(&self, id: FileId) -> bool {
         self.is_virtual[id.0 as usize]

@@ -88,10 +88,21 @@ fn label(span: Span, text: &str, primary: bool) -> LabeledSpan {
     }
 }
 
-fn rendered(ws: &Workspace, finding: &Finding) -> Rendered {
+fn rendered(ws: &Workspace, finding: &Finding, chain: &[Span]) -> Rendered {
     let span = finding.span();
     let mut labels = Vec::new();
     let mut elsewhere = Vec::new();
+    for &include in chain {
+        elsewhere.push(Rendered {
+            message: "included from here".into(),
+            code: "",
+            severity: Severity::Info,
+            help: None,
+            source: Some(named_source(ws, include)),
+            labels: vec![label(include, "", true)],
+            elsewhere: Vec::new(),
+        });
+    }
     if let Some(span) = span {
         labels.push(label(span, &finding.label, true));
     }
@@ -127,6 +138,16 @@ fn rendered(ws: &Workspace, finding: &Finding) -> Rendered {
 
 /// Renders one finding to text.
 pub fn render_one(ws: &Workspace, finding: &Finding, style: Style) -> String {
+    render_with_chain(ws, finding, &[], style)
+}
+
+/// Renders one finding, noting the includes that lead to its file.
+pub fn render_with_chain(
+    ws: &Workspace,
+    finding: &Finding,
+    chain: &[Span],
+    style: Style,
+) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -137,7 +158,7 @@ pub fn render_one(ws: &Workspace, finding: &Finding, style: Style) -> String {
         .with_links(false)
         .with_context_lines(1);
     let mut out = String::new();
-    let diagnostic = rendered(ws, finding);
+    let diagnostic = rendered(ws, finding, chain);
     if handler.render_report(&mut out, &diagnostic).is_err() {
         out = format!("{}: {}\n", finding.rule, finding.message);
     }
@@ -148,7 +169,7 @@ pub fn render_one(ws: &Workspace, finding: &Finding, style: Style) -> String {
 pub fn render(ws: &Workspace, located: &[Located<'_>], counts: Counts, style: Style) -> String {
     let mut out = String::new();
     for item in located {
-        out.push_str(&render_one(ws, item.finding, style));
+        out.push_str(&render_with_chain(ws, item.finding, &item.chain, style));
         out.push('\n');
     }
     out.push_str(&summary_line(counts, ws.files.len()));

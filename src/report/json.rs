@@ -1,16 +1,22 @@
-//! The JSON format (schema version 1), for editors and CI: one object with
-//! every finding's rule, severity, message, help, and both 1-based
-//! line/column positions and byte offsets. README.md documents the schema.
+//! The JSON format (schema version 1, `schemas/gatelint-report.schema.json`),
+//! for editors and CI: every finding's rule, severity, message, help and
+//! error.log line, with 1-based line/column positions and byte offsets, its
+//! other labels, the includes that lead to its file, and (on request) the
+//! findings inline suppressions silenced, with their reasons.
 
 use serde::Serialize;
 
-use super::{Counts, Located};
+use super::{Counts, Located, span_position};
+use crate::finding::Finding;
 use crate::load::Workspace;
+use crate::source::Span;
 
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub version: u32,
     pub findings: Vec<JsonFinding<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Vec<JsonSuppressed<'a>>>,
     pub summary: Summary,
 }
 
@@ -20,7 +26,6 @@ pub struct JsonFinding<'a> {
     pub severity: &'a str,
     pub message: &'a str,
     pub help: Option<&'a str>,
-    /// What nginx writes to error.log when this fails.
     pub log: Option<&'a str>,
     pub file: &'a str,
     pub line: usize,
@@ -30,6 +35,15 @@ pub struct JsonFinding<'a> {
     pub offset: usize,
     pub length: usize,
     pub labels: Vec<JsonLabel<'a>>,
+    /// The `include`s that bring `file` in, innermost first.
+    pub include_chain: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    pub finding: JsonFinding<'a>,
+    pub reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -52,49 +66,66 @@ pub struct Summary {
     pub infos: usize,
 }
 
-pub fn render(ws: &Workspace, located: &[Located<'_>], counts: Counts) -> String {
-    let findings = located
-        .iter()
-        .map(|item| {
-            let f = item.finding;
-            JsonFinding {
-                rule: f.rule,
-                severity: f.severity.as_str(),
-                message: &f.message,
-                help: f.help.as_deref(),
-                log: f.log.as_deref(),
-                file: &item.file,
-                line: item.start.line,
-                column: item.start.column,
-                end_line: item.end.line,
-                end_column: item.end.column,
-                offset: item.offset,
-                length: item.length,
-                labels: f
-                    .related
-                    .iter()
-                    .map(|label| {
-                        let source = ws.source(label.span.file);
-                        let start = source.position(label.span.start as usize);
-                        let end = source.position(label.span.end as usize);
-                        JsonLabel {
-                            message: &label.message,
-                            file: source.display_name(),
-                            line: start.line,
-                            column: start.column,
-                            end_line: end.line,
-                            end_column: end.column,
-                            offset: label.span.start as usize,
-                            length: label.span.len(),
-                        }
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
+fn label<'a>(ws: &Workspace, span: Span, message: &'a str) -> JsonLabel<'a> {
+    let at = span_position(ws, span);
+    JsonLabel {
+        message,
+        file: at.file,
+        line: at.start.line,
+        column: at.start.column,
+        end_line: at.end.line,
+        end_column: at.end.column,
+        offset: span.start as usize,
+        length: span.len(),
+    }
+}
+
+fn finding<'a>(ws: &Workspace, item: &'a Located<'a>) -> JsonFinding<'a> {
+    let f: &Finding = item.finding;
+    JsonFinding {
+        rule: f.rule,
+        severity: f.severity.as_str(),
+        message: &f.message,
+        help: f.help.as_deref(),
+        log: f.log.as_deref(),
+        file: &item.file,
+        line: item.start.line,
+        column: item.start.column,
+        end_line: item.end.line,
+        end_column: item.end.column,
+        offset: item.offset,
+        length: item.length,
+        labels: f
+            .related
+            .iter()
+            .map(|l| label(ws, l.span, &l.message))
+            .collect(),
+        include_chain: item
+            .chain
+            .iter()
+            .map(|&s| label(ws, s, "included from here"))
+            .collect(),
+    }
+}
+
+/// `suppressed` is `Some` with `--show-suppressed`.
+pub fn render(
+    ws: &Workspace,
+    located: &[Located<'_>],
+    suppressed: Option<&[(Located<'_>, Option<&str>)]>,
+    counts: Counts,
+) -> String {
     let report = Report {
         version: 1,
-        findings,
+        findings: located.iter().map(|item| finding(ws, item)).collect(),
+        suppressed: suppressed.map(|all| {
+            all.iter()
+                .map(|(item, reason)| JsonSuppressed {
+                    finding: finding(ws, item),
+                    reason: *reason,
+                })
+                .collect()
+        }),
         summary: Summary {
             files: ws.files.len(),
             errors: counts.errors,

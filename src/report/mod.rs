@@ -2,12 +2,18 @@
 //! machines (JSON). Every format sorts the same way and names positions the
 //! same way, through [`Located`].
 
+pub mod concise;
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod sarif;
+
+use std::collections::HashMap;
 
 use crate::finding::{Finding, Location, Severity};
 use crate::load::Workspace;
-use crate::source::Position;
+use crate::source::{FileId, Position, Span};
 
 /// A finding with its file and positions worked out.
 pub struct Located<'a> {
@@ -17,9 +23,15 @@ pub struct Located<'a> {
     pub end: Position,
     pub offset: usize,
     pub length: usize,
+    /// The `include` arguments that bring the file in, innermost first.
+    pub chain: Vec<Span>,
 }
 
-pub fn locate<'a>(ws: &Workspace, finding: &'a Finding) -> Located<'a> {
+pub fn locate<'a>(
+    ws: &Workspace,
+    parents: &HashMap<FileId, Span>,
+    finding: &'a Finding,
+) -> Located<'a> {
     match &finding.location {
         Location::Span(span) => {
             let source = ws.source(span.file);
@@ -30,6 +42,7 @@ pub fn locate<'a>(ws: &Workspace, finding: &'a Finding) -> Located<'a> {
                 end: source.position(span.end as usize),
                 offset: span.start as usize,
                 length: span.len(),
+                chain: Workspace::include_chain(parents, span.file),
             }
         }
         Location::Path(path) => Located {
@@ -39,13 +52,45 @@ pub fn locate<'a>(ws: &Workspace, finding: &'a Finding) -> Located<'a> {
             end: Position { line: 1, column: 1 },
             offset: 0,
             length: 0,
+            chain: Vec::new(),
         },
     }
 }
 
+/// A span's file and 1-based start and end positions.
+pub struct SpanPosition {
+    pub file: String,
+    pub start: Position,
+    pub end: Position,
+}
+
+pub fn span_position(ws: &Workspace, span: Span) -> SpanPosition {
+    let source = ws.source(span.file);
+    SpanPosition {
+        file: source.display_name(),
+        start: source.position(span.start as usize),
+        end: source.position(span.end as usize),
+    }
+}
+
+/// Suppressed findings located, with their reasons, in report order.
+pub fn suppressed<'a>(
+    ws: &Workspace,
+    all: &'a [crate::suppress::Suppressed],
+) -> Vec<(Located<'a>, Option<&'a str>)> {
+    let parents = ws.include_parents();
+    let mut out: Vec<(Located<'a>, Option<&'a str>)> = all
+        .iter()
+        .map(|s| (locate(ws, &parents, &s.finding), s.reason.as_deref()))
+        .collect();
+    out.sort_by(|a, b| (&a.0.file, a.0.offset).cmp(&(&b.0.file, b.0.offset)));
+    out
+}
+
 /// Findings in report order: by file, then position, then rule.
 pub fn sorted<'a>(ws: &Workspace, findings: &'a [Finding]) -> Vec<Located<'a>> {
-    let mut located: Vec<Located<'a>> = findings.iter().map(|f| locate(ws, f)).collect();
+    let parents = ws.include_parents();
+    let mut located: Vec<Located<'a>> = findings.iter().map(|f| locate(ws, &parents, f)).collect();
     located.sort_by(|a, b| {
         (&a.file, a.offset, a.finding.rule, &a.finding.message).cmp(&(
             &b.file,
