@@ -2,11 +2,36 @@
 # Runs every test gatelint has, on a fresh machine too:
 #  1. builds the corpus of real nginx configs (../shared/corpus/build.sh) when
 #     it is missing, so the crossplane comparison runs instead of skipping;
-#  2. runs `cargo test --locked`.
+#  2. installs the editors whose setups README documents (vim, emacs, neovim),
+#     so tests/editors.rs runs them instead of skipping;
+#  3. runs `cargo test --locked`.
 # The end-to-end tests against real nginx/apache2 will install those servers
 # here when they arrive (apt-get install -y nginx apache2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+install_missing() { # package:command ...
+  local missing=()
+  for pair in "$@"; do
+    command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "test-all: cannot install ${missing[*]} (needs root and apt-get); those tests will skip" >&2
+    return 0
+  fi
+  echo "test-all: installing ${missing[*]}" >&2
+  if [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -m1 _Packages)" ]; then
+    timeout 300 apt-get update -q >/dev/null 2>&1 || true
+  fi
+  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || echo "test-all: installing ${missing[*]} failed; those tests will skip" >&2
+}
+
+install_missing vim:vim emacs-nox:emacs neovim:nvim nodejs:node
+if command -v vim >/dev/null && command -v emacs >/dev/null && command -v nvim >/dev/null && command -v node >/dev/null; then
+  export GATELINT_REQUIRE_EDITORS=1
+fi
 
 corpus=${GATELINT_CORPUS:-/tmp/corpus}
 builder=../shared/corpus/build.sh

@@ -309,3 +309,43 @@ fn parse_prints_the_tree_with_includes_and_contexts() {
     assert_eq!(include["includes"][0], "loc.conf");
     assert_eq!(include["args"][0]["span"]["line"], 3);
 }
+
+#[test]
+fn completions_man_and_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = gatelint(dir.path(), &["completions", "bash"]);
+    assert_eq!(bash.code, 0);
+    assert!(
+        bash.stdout.contains("_gatelint()"),
+        "{}",
+        &bash.stdout[..200.min(bash.stdout.len())]
+    );
+    assert!(
+        gatelint(dir.path(), &["completions", "zsh"])
+            .stdout
+            .contains("#compdef gatelint")
+    );
+    assert!(
+        gatelint(dir.path(), &["completions", "fish"])
+            .stdout
+            .contains("complete -c gatelint")
+    );
+    let man = gatelint(dir.path(), &["man"]);
+    assert!(
+        man.stdout.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &man.stdout[..100.min(man.stdout.len())]
+    );
+    assert!(man.stdout.contains(".TH gatelint 1"));
+    let init = gatelint(dir.path(), &["init"]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let written = std::fs::read_to_string(dir.path().join("gatelint.toml")).unwrap();
+    assert!(written.contains("[rules.read-timeout-too-low]"));
+    // It is a valid configuration, and init does not overwrite it.
+    write(dir.path(), "app.conf", "events {}\n");
+    assert_eq!(gatelint(dir.path(), &["app.conf"]).code, 0);
+    let again = gatelint(dir.path(), &["init"]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("exists; pass --force"));
+    assert_eq!(gatelint(dir.path(), &["init", "--force"]).code, 0);
+}
