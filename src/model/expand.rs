@@ -3,6 +3,8 @@
 //! An include stays in the tree (for "included from here" notes) and the
 //! directives it brings in hang below it; `block` looks through it.
 
+use std::collections::HashMap;
+
 use crate::load::{Config, Context, Workspace};
 use crate::source::{FileId, SourceFile, Span};
 use crate::syntax::{Arg, Node, NodeIndex, ParsedFile};
@@ -39,6 +41,9 @@ pub struct Expanded<'w> {
     pub roots: Vec<ItemId>,
     /// The context the root file's top level sits in.
     pub root_context: Context,
+    /// (enclosing block, name) → directives, in document order: lookups by
+    /// name never scan a block (an `http` block may hold 100,000 servers).
+    by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>>,
 }
 
 impl<'w> Expanded<'w> {
@@ -53,10 +58,19 @@ impl<'w> Expanded<'w> {
                 .get(&config.root)
                 .cloned()
                 .unwrap_or_default(),
+            by_name: HashMap::new(),
         };
         let tree = &ws.file(config.root).tree;
         let mut stack = vec![config.root];
         expanded.roots = expanded.add_children(config.root, &tree.roots, None, None, &mut stack);
+        let mut by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>> = HashMap::new();
+        for id in expanded.all() {
+            by_name
+                .entry((expanded.item(id).parent, expanded.name(id)))
+                .or_default()
+                .push(id);
+        }
+        expanded.by_name = by_name;
         expanded
     }
 
@@ -204,18 +218,19 @@ impl<'w> Expanded<'w> {
         }
     }
 
-    /// The first directive called `name` in a block.
+    /// The first directive called `name` in a block (through includes).
     pub fn find(&self, parent: Option<ItemId>, name: &str) -> Option<ItemId> {
-        self.block(parent)
-            .into_iter()
-            .find(|&id| self.name(id) == name)
+        self.by_name
+            .get(&(parent, name))
+            .and_then(|ids| ids.first().copied())
     }
 
+    /// Every directive called `name` in a block (through includes), in order.
     pub fn find_all(&self, parent: Option<ItemId>, name: &str) -> Vec<ItemId> {
-        self.block(parent)
-            .into_iter()
-            .filter(|&id| self.name(id) == name)
-            .collect()
+        self.by_name
+            .get(&(parent, name))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Enclosing blocks, innermost first.

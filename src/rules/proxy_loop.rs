@@ -5,6 +5,8 @@
 use super::{Check, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::target::{Address, PassKind, is_loopback};
+use std::collections::{HashMap, HashSet};
+
 use crate::model::{Gateway, Listen, Route, Server, Target};
 
 pub static RULE: Rule = Rule {
@@ -16,8 +18,35 @@ pub static RULE: Rule = Rule {
     check,
 };
 
+/// Listeners by port, and every `server_name`: built once per configuration
+/// so that each route is judged without scanning every server.
+struct Listeners<'g> {
+    by_port: HashMap<u16, Vec<(&'g Server, &'g Listen)>>,
+    names: HashSet<&'g str>,
+}
+
+impl<'g> Listeners<'g> {
+    fn new(g: &'g Gateway<'_>) -> Listeners<'g> {
+        let mut by_port: HashMap<u16, Vec<(&Server, &Listen)>> = HashMap::new();
+        for server in &g.servers {
+            for listen in &server.listens {
+                if let Some(port) = listen.address.port() {
+                    by_port.entry(port).or_default().push((server, listen));
+                }
+            }
+        }
+        let names = g
+            .servers
+            .iter()
+            .flat_map(|s| s.names.iter().map(String::as_str))
+            .collect();
+        Listeners { by_port, names }
+    }
+}
+
 fn check(check: &Check<'_>) -> Vec<Finding> {
     let g = check.gateway;
+    let listeners = Listeners::new(g);
     let mut findings = Vec::new();
     for route in &g.routes {
         if route.kind != PassKind::Proxy {
@@ -31,7 +60,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         let Some(port) = pass.effective_port() else {
             continue;
         };
-        let Some((server, listen)) = landing_server(g, route, host, port) else {
+        let Some((server, listen)) = landing_server(g, &listeners, route, host, port) else {
             continue;
         };
         if Some(server.item) != route.server || !same_location(g, route) {
@@ -63,31 +92,34 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
 /// The server (and its listener) that would take the proxied request.
 fn landing_server<'g>(
     g: &'g Gateway<'_>,
+    listeners: &Listeners<'g>,
     route: &Route,
     host: &str,
     port: u16,
 ) -> Option<(&'g Server, &'g Listen)> {
-    let own_name = g.servers.iter().any(|s| s.names.iter().any(|n| n == host));
-    if !is_loopback(host) && !own_name {
+    if !is_loopback(host) && !listeners.names.contains(host) {
         return None;
     }
     let reaches = |listen: &Listen| match &listen.address {
-        Address::Inet {
-            host: bound,
-            port: Some(p),
-        } => {
-            *p == port
-                && (matches!(bound.as_str(), "*" | "0.0.0.0" | "::")
-                    || bound == host
-                    || (is_loopback(bound) && is_loopback(host)))
+        Address::Inet { host: bound, .. } => {
+            matches!(bound.as_str(), "*" | "0.0.0.0" | "::")
+                || bound == host
+                || (is_loopback(bound) && is_loopback(host))
         }
         _ => false,
     };
-    let candidates: Vec<(&Server, &Listen)> = g
-        .servers
-        .iter()
-        .filter_map(|s| s.listens.iter().find(|l| reaches(l)).map(|l| (s, l)))
-        .collect();
+    let mut candidates: Vec<(&Server, &Listen)> = Vec::new();
+    for &(server, listen) in listeners
+        .by_port
+        .get(&port)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        // One candidate per server: its first listen that reaches the target.
+        if reaches(listen) && !candidates.iter().any(|(s, _)| s.item == server.item) {
+            candidates.push((server, listen));
+        }
+    }
     if candidates.is_empty() {
         return None;
     }

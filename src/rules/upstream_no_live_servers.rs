@@ -19,12 +19,17 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
     let g = check.gateway;
     let x = &g.x;
     let mut findings = Vec::new();
+    let used: std::collections::HashSet<usize> = g
+        .routes
+        .iter()
+        .filter_map(|r| match r.target {
+            Target::Upstream(i) => Some(i),
+            _ => None,
+        })
+        .collect();
     for (index, upstream) in g.upstreams.iter().enumerate() {
         let name_span = x.arg_span(upstream.item, 0);
-        let used = g
-            .routes
-            .iter()
-            .any(|r| matches!(r.target, Target::Upstream(i) if i == index));
+        let used = used.contains(&index);
         let has_zone = x.find(Some(upstream.item), "zone").is_some();
         if upstream.servers.is_empty() {
             if !has_zone {
