@@ -3,10 +3,10 @@
 #  1. builds the corpus of real nginx configs (../shared/corpus/build.sh) when
 #     it is missing, so the crossplane comparison runs instead of skipping;
 #  2. installs the editors whose setups README documents (vim, emacs, neovim),
-#     so tests/editors.rs runs them instead of skipping;
+#     so tests/editors.rs runs them instead of skipping, and nginx (with
+#     python3 and openssl for the test backends), which tests/e2e_nginx.rs
+#     starts on 127.0.0.1 to prove each rule's claim;
 #  3. runs `cargo test --locked`.
-# The end-to-end tests against real nginx/apache2 will install those servers
-# here when they arrive (apt-get install -y nginx apache2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +28,12 @@ install_missing() { # package:command ...
     || echo "test-all: installing ${missing[*]} failed; those tests will skip" >&2
 }
 
-install_missing vim:vim emacs-nox:emacs neovim:nvim nodejs:node
+install_missing vim:vim emacs-nox:emacs neovim:nvim nodejs:node nginx:nginx openssl:openssl python3:python3
 if command -v vim >/dev/null && command -v emacs >/dev/null && command -v nvim >/dev/null && command -v node >/dev/null; then
   export GATELINT_REQUIRE_EDITORS=1
+fi
+if [ -x /usr/sbin/nginx ] && command -v openssl >/dev/null && command -v python3 >/dev/null; then
+  export GATELINT_REQUIRE_E2E=1
 fi
 
 corpus=${GATELINT_CORPUS:-/tmp/corpus}

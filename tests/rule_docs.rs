@@ -3,6 +3,8 @@
 //! rendered report is snapshotted), each passing example raises nothing.
 //! Code, registry and pages are held together.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use gatelint::lint::lint;
@@ -17,47 +19,6 @@ const SECTIONS: &[&str] = &[
     "## Options",
     "## Examples",
 ];
-
-struct Example {
-    fails: bool,
-    text: String,
-    line: usize,
-}
-
-fn examples(doc: &str) -> Vec<Example> {
-    let mut out = Vec::new();
-    let mut current: Option<Example> = None;
-    for (i, line) in doc.lines().enumerate() {
-        if let Some(current_example) = current.as_mut() {
-            if line.starts_with("```") {
-                out.push(current.take().unwrap());
-            } else {
-                current_example.text.push_str(line);
-                current_example.text.push('\n');
-            }
-            continue;
-        }
-        let info = line.strip_prefix("```nginx").map(str::trim);
-        match info.and_then(|i| i.split_whitespace().next()) {
-            Some("fails") => {
-                current = Some(Example {
-                    fails: true,
-                    text: String::new(),
-                    line: i + 2,
-                })
-            }
-            Some("passes") => {
-                current = Some(Example {
-                    fails: false,
-                    text: String::new(),
-                    line: i + 2,
-                })
-            }
-            _ => {}
-        }
-    }
-    out
-}
 
 fn lint_example(rule: &str, text: &str) -> (Vec<String>, String) {
     let input = Input::Text {
@@ -95,7 +56,7 @@ fn lint_example(rule: &str, text: &str) -> (Vec<String>, String) {
 #[test]
 fn every_example_behaves_as_its_page_says() {
     for rule in RULES {
-        let examples = examples(rule.doc);
+        let examples = common::doc_examples(rule.doc);
         assert!(
             examples.iter().any(|e| e.fails),
             "{}: no failing example",

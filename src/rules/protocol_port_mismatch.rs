@@ -34,8 +34,11 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
             (PassKind::FastCgi | PassKind::Uwsgi | PassKind::Scgi, Some(port))
                 if speaks_plain_http(port) || speaks_tls(port) =>
             {
-                findings.push(
-                    check.finding(Severity::Error, route.item, format!(
+                let mut finding = check
+                    .finding(
+                        Severity::Error,
+                        route.item,
+                        format!(
                             "`{}` speaks {} to port {port}, an HTTP port",
                             g.x.text(route.item),
                             route.kind.protocol()
@@ -46,9 +49,15 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
                         "use `proxy_pass http://{address}` for an HTTP backend, or point `{}` at the {} port",
                         route.kind.directive(),
                         route.kind.protocol()
-                    ))
-                    .log("[error] upstream prematurely closed connection while reading response header from upstream"),
-                );
+                    ));
+                // An HTTP reply read as FastCGI: `72` is the `H` of `HTTP/1.1`.
+                // uwsgi and SCGI read the backend's 400 reply as a response.
+                if route.kind == PassKind::FastCgi {
+                    finding = finding.log(
+                        "[error] upstream sent unsupported FastCGI protocol version: 72 while reading response header from upstream",
+                    );
+                }
+                findings.push(finding);
             }
             (PassKind::Proxy, Some(port)) => {
                 if let Some(service) = non_http_service(port) {

@@ -17,8 +17,7 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-const PLAIN_TO_TLS_LOG: &str =
-    "[error] upstream prematurely closed connection while reading response header from upstream";
+const PLAIN_TO_TLS_LOG: &str = "[error] recv() failed (104: Connection reset by peer) while reading response header from upstream";
 const TLS_TO_PLAIN_LOG: &str = "[error] SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number) while SSL handshaking to upstream";
 
 /// What is wrong with sending `scheme` to `port`, if anything.

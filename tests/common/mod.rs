@@ -122,3 +122,48 @@ pub fn gatelint_unprivileged(dir: &Path, args: &[&str]) -> Run {
         .current_dir(dir);
     finish(command)
 }
+
+/// A fenced example of a rule page: ```nginx fails KEY=VALUE …```.
+pub struct DocExample {
+    pub fails: bool,
+    pub text: String,
+    /// The line of the page where the example's text starts.
+    pub line: usize,
+    pub attrs: std::collections::HashMap<String, String>,
+}
+
+pub fn doc_examples(doc: &str) -> Vec<DocExample> {
+    let mut out = Vec::new();
+    let mut current: Option<DocExample> = None;
+    for (i, line) in doc.lines().enumerate() {
+        if let Some(example) = current.as_mut() {
+            if line.starts_with("```") {
+                out.extend(current.take());
+            } else {
+                example.text.push_str(line);
+                example.text.push('\n');
+            }
+            continue;
+        }
+        let Some(info) = line.strip_prefix("```nginx") else {
+            continue;
+        };
+        let mut words = info.split_whitespace();
+        let fails = match words.next() {
+            Some("fails") => true,
+            Some("passes") => false,
+            _ => continue,
+        };
+        let attrs = words
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        current = Some(DocExample {
+            fails,
+            text: String::new(),
+            line: i + 2,
+            attrs,
+        });
+    }
+    out
+}

@@ -1,0 +1,491 @@
+//! Proves each rule's claim against Debian's real nginx. For every example in
+//! `rules/*.md` whose fence says `e2e=STATUS` (502, 504, 500, 200) or
+//! `e2e=refuses` (nginx will not start), this test lints the example as
+//! written, then runs it: listen and backend addresses are rewritten to free
+//! ports on 127.0.0.1, the backend the fence names (`backend=http|slow|tls`,
+//! or `backend=PORT:KIND,…` per original port) is started, nginx is started
+//! as a child process with a scratch prefix, and one request is sent. A
+//! failing example must give its status and put the rule's error.log line in
+//! error.log; a passing one must give its status. `e2e=no` says, in the page,
+//! why an example cannot run here.
+//!
+//! Every wait is bounded, everything binds 127.0.0.1 only, and every process
+//! started is stopped by its handle. Without nginx the test says it skipped.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gatelint::lint::lint;
+use gatelint::load::{Input, Options};
+use gatelint::model::parse_listen;
+use gatelint::model::target::{PassKind, is_loopback, parse_pass};
+use gatelint::rules::{RULES, Settings};
+use gatelint::source::FileId;
+use gatelint::syntax::nginx;
+
+/// Kills the process when dropped, so a failing assertion leaves nothing behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn bounded_output(command: &mut Command, limit: Duration) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    std::process::Output {
+        status,
+        stdout: out,
+        stderr: err,
+    }
+}
+
+fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = bounded_output(
+        Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
+
+fn start_backend(kind: &str, port: u16, certs: &(PathBuf, PathBuf)) -> Running {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/backend.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(kind)
+        .arg(port.to_string())
+        .arg(&certs.0)
+        .arg(&certs.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs the backend");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+    assert_eq!(line.trim(), "ready", "the {kind} backend did not start");
+    Running(child)
+}
+
+/// The example with its listeners and backends moved to free loopback ports.
+struct Rewritten {
+    text: String,
+    /// Original listen port → nginx's port.
+    listens: HashMap<u16, u16>,
+    /// Original backend port → (free port, kind).
+    backends: HashMap<u16, (u16, String)>,
+}
+
+fn backend_kind(attrs: &HashMap<String, String>, port: u16) -> String {
+    let spec = attrs.get("backend").map(String::as_str).unwrap_or("http");
+    if !spec.contains(':') {
+        return spec.to_string();
+    }
+    spec.split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .find(|(p, _)| p.parse::<u16>().ok() == Some(port))
+        .map(|(_, kind)| kind.to_string())
+        .unwrap_or_else(|| "http".into())
+}
+
+fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
+    let tree = nginx::parse(FileId(0), text);
+    let value = |arg| tree.value(text, arg).to_string();
+    let mut listens = HashMap::new();
+    for node in tree
+        .nodes
+        .iter()
+        .filter(|n| n.is_directive() && value(&n.name) == "listen")
+    {
+        if let Some(port) = node
+            .args
+            .first()
+            .and_then(|a| parse_listen(&value(a)).port())
+        {
+            listens.entry(port).or_insert_with(free_port);
+        }
+    }
+    let mut backends: HashMap<u16, (u16, String)> = HashMap::new();
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let backend_for = |port: u16, backends: &mut HashMap<u16, (u16, String)>| -> u16 {
+        backends
+            .entry(port)
+            .or_insert_with(|| (free_port(), backend_kind(attrs, port)))
+            .0
+    };
+    for node in tree.nodes.iter().filter(|n| n.is_directive()) {
+        let name = value(&node.name);
+        let Some(arg) = node.args.first() else {
+            continue;
+        };
+        let raw = value(arg);
+        if name == "listen" {
+            let port = parse_listen(&raw).port().unwrap_or(80);
+            edits.push((arg.span.range(), format!("127.0.0.1:{}", listens[&port])));
+        } else if let Some(kind) = PassKind::from_directive(&name) {
+            let Ok(pass) = parse_pass(kind, &raw) else {
+                continue;
+            };
+            let static_host = !pass.has_variables && pass.unix.is_none();
+            let rewritable = is_loopback(&pass.host)
+                || pass.host.parse::<std::net::IpAddr>().is_ok()
+                || pass.host.ends_with(".internal");
+            let Some(port) = pass.effective_port() else {
+                continue;
+            };
+            if !(static_host && rewritable) {
+                continue;
+            }
+            let target = match listens.get(&port) {
+                Some(&own) if is_loopback(&pass.host) => own,
+                _ => backend_for(port, &mut backends),
+            };
+            let scheme = match raw.split_once("://") {
+                Some((scheme, _)) => format!("{scheme}://"),
+                None => String::new(),
+            };
+            let uri = pass.uri.clone().unwrap_or_default();
+            edits.push((arg.span.range(), format!("{scheme}127.0.0.1:{target}{uri}")));
+        } else if name == "server"
+            && node
+                .parent
+                .is_some_and(|p| value(&tree.node(p).name) == "upstream")
+        {
+            if let Some(port) = gatelint::model::target::Address::parse(&raw)
+                .ok()
+                .and_then(|a| a.port())
+            {
+                let target = backend_for(port, &mut backends);
+                edits.push((arg.span.range(), format!("127.0.0.1:{target}")));
+            }
+        }
+    }
+    let mut out = text.to_string();
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    for (range, replacement) in edits {
+        out.replace_range(range, &replacement);
+    }
+    Rewritten {
+        text: out,
+        listens,
+        backends,
+    }
+}
+
+/// A complete nginx.conf around the example, running in the foreground.
+fn wrap(example: &str, dir: &Path) -> String {
+    let globals = format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {0}/error.log info;\npid {0}/nginx.pid;\nevents {{ worker_connections 64; }}\n",
+        dir.display()
+    );
+    if example.contains("http {") {
+        format!("{globals}{example}")
+    } else {
+        format!("{globals}http {{\naccess_log off;\n{example}}}\n")
+    }
+}
+
+fn get(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().ok()?,
+        Duration::from_secs(5),
+    )
+    .ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: shop.example.com\r\n\r\n"
+    )
+    .ok()?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn wait_for_port(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(
+            &format!("127.0.0.1:{port}").parse().unwrap(),
+            Duration::from_millis(200),
+        )
+        .is_ok()
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// The rule's error.log line for this example, without its level and the
+/// connection count nginx puts in front of some messages.
+fn expected_log(rule: &str, text: &str) -> Option<String> {
+    let input = Input::Text {
+        name: Some("example.conf".into()),
+        bytes: text.as_bytes().to_vec(),
+    };
+    let settings = Settings {
+        select: Some(vec![rule.to_string()]),
+        ..Settings::default()
+    };
+    let outcome = lint(&[input], Options::default(), &settings);
+    let log = outcome
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)?
+        .log
+        .clone()?;
+    let without_level = log
+        .split_once("] ")
+        .map_or(log.as_str(), |(_, rest)| rest)
+        .to_string();
+    let without_count = without_level
+        .split_once(' ')
+        .filter(|(first, _)| first.chars().all(|c| c.is_ascii_digit()))
+        .map_or(without_level.clone(), |(_, rest)| rest.to_string());
+    Some(without_count)
+}
+
+fn nginx_binary() -> Option<&'static str> {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+struct Proof {
+    rule: &'static str,
+    line: usize,
+    outcome: Result<(), String>,
+}
+
+fn prove(
+    nginx: &str,
+    rule: &'static str,
+    example: &common::DocExample,
+    claim: &str,
+) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = self_signed(dir.path());
+    // Examples include the parameter files Debian's nginx ships beside nginx.conf.
+    for name in [
+        "fastcgi_params",
+        "fastcgi.conf",
+        "proxy_params",
+        "uwsgi_params",
+        "scgi_params",
+        "mime.types",
+    ] {
+        let _ = std::fs::copy(Path::new("/etc/nginx").join(name), dir.path().join(name));
+    }
+    let rewritten = rewrite(&example.text, &example.attrs);
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(&conf, wrap(&rewritten.text, dir.path())).unwrap();
+    let prefix = format!("{}/", dir.path().display());
+    let error_log = dir.path().join("error.log");
+    let test = bounded_output(
+        Command::new(nginx)
+            .args(["-t", "-q", "-p", &prefix, "-e"])
+            .arg(&error_log)
+            .arg("-c")
+            .arg(&conf),
+        Duration::from_secs(20),
+    );
+    let log_text = || std::fs::read_to_string(&error_log).unwrap_or_default();
+    let expected = if example.fails {
+        expected_log(rule, &example.text)
+    } else {
+        None
+    };
+    if claim == "refuses" {
+        let said = format!("{}{}", String::from_utf8_lossy(&test.stderr), log_text());
+        if test.status.success() {
+            return Err("nginx started, but the page says it refuses to".into());
+        }
+        return match expected {
+            Some(line) if !said.contains(&line) => {
+                Err(format!("nginx refused, but not with `{line}`:\n{said}"))
+            }
+            _ => Ok(()),
+        };
+    }
+    if !test.status.success() {
+        return Err(format!(
+            "nginx -t failed:\n{}{}",
+            String::from_utf8_lossy(&test.stderr),
+            log_text()
+        ));
+    }
+    let _backends: Vec<Running> = rewritten
+        .backends
+        .values()
+        .map(|(port, kind)| start_backend(kind, *port, &certs))
+        .collect();
+    let server = Running(
+        Command::new(nginx)
+            .args(["-p", &prefix, "-e"])
+            .arg(&error_log)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("nginx did not start: {e}"))?,
+    );
+    let port = *rewritten
+        .listens
+        .values()
+        .min()
+        .ok_or("the example listens nowhere")?;
+    // The first server's listener is the one requests go to.
+    let first_listen = rewritten
+        .listens
+        .iter()
+        .min_by_key(|(orig, _)| **orig)
+        .map(|(_, p)| *p)
+        .unwrap_or(port);
+    let entry = example
+        .attrs
+        .get("listen")
+        .and_then(|p| p.parse::<u16>().ok())
+        .and_then(|p| rewritten.listens.get(&p).copied())
+        .unwrap_or(first_listen);
+    if !wait_for_port(entry) {
+        return Err(format!("nginx did not listen:\n{}", log_text()));
+    }
+    let path = example.attrs.get("path").map(String::as_str).unwrap_or("/");
+    let status = get(entry, path);
+    drop(server);
+    let want: u16 = claim
+        .parse()
+        .map_err(|_| format!("`e2e={claim}` is not a status"))?;
+    if status != Some(want) {
+        return Err(format!(
+            "expected {want}, got {status:?}\nconfig:\n{}\nerror.log:\n{}",
+            rewritten.text,
+            log_text()
+        ));
+    }
+    if let Some(line) = expected {
+        if !log_text().contains(&line) {
+            return Err(format!("error.log lacks `{line}`:\n{}", log_text()));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn rules_prove_their_claims_on_real_nginx() {
+    let Some(nginx) = nginx_binary() else {
+        assert!(
+            std::env::var_os("GATELINT_REQUIRE_E2E").is_none(),
+            "GATELINT_REQUIRE_E2E is set but nginx is missing"
+        );
+        eprintln!(
+            "SKIPPED rules_prove_their_claims_on_real_nginx: nginx is not installed (apt-get install nginx; scripts/test-all.sh does)"
+        );
+        return;
+    };
+    let mut proofs = Vec::new();
+    for rule in RULES {
+        for example in common::doc_examples(rule.doc) {
+            let Some(claim) = example.attrs.get("e2e").cloned() else {
+                continue;
+            };
+            if claim == "no" {
+                continue;
+            }
+            proofs.push(Proof {
+                rule: rule.name,
+                line: example.line,
+                outcome: prove(nginx, rule.name, &example, &claim),
+            });
+        }
+    }
+    let failures: Vec<String> = proofs
+        .iter()
+        .filter_map(|p| {
+            p.outcome
+                .as_ref()
+                .err()
+                .map(|e| format!("rules/{}.md line {}: {e}", p.rule, p.line))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // Every rule proves at least one failing example.
+    for rule in RULES {
+        let proven = common::doc_examples(rule.doc)
+            .iter()
+            .any(|e| e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no"));
+        assert!(
+            proven,
+            "rules/{}.md claims a failure but no failing example is run against nginx",
+            rule.name
+        );
+    }
+}
