@@ -3,10 +3,15 @@
 //! returns findings; the engine applies the user's settings (on/off,
 //! severity, options) and runs every enabled rule on every configuration.
 
+mod header_buffer_too_small;
+mod invalid_pass_target;
+mod next_upstream_disabled;
 mod protocol_port_mismatch;
+mod proxy_buffers_rejected;
 mod proxy_loop;
 mod read_timeout_too_low;
 mod scheme_port_mismatch;
+mod ssl_verify_without_trusted_certificate;
 mod upstream_no_live_servers;
 mod variable_pass_without_resolver;
 
@@ -62,10 +67,15 @@ impl std::fmt::Debug for Rule {
 
 /// Every rule, sorted by name.
 pub static RULES: &[&Rule] = &[
+    &header_buffer_too_small::RULE,
+    &invalid_pass_target::RULE,
+    &next_upstream_disabled::RULE,
     &protocol_port_mismatch::RULE,
+    &proxy_buffers_rejected::RULE,
     &proxy_loop::RULE,
     &read_timeout_too_low::RULE,
     &scheme_port_mismatch::RULE,
+    &ssl_verify_without_trusted_certificate::RULE,
     &upstream_no_live_servers::RULE,
     &variable_pass_without_resolver::RULE,
 ];
@@ -157,7 +167,12 @@ impl Check<'_> {
         values::parse_duration(self.option_text(name)).unwrap_or(0)
     }
 
-    /// A duration option as the user wrote it.
+    /// A size option in bytes (validated when settings load).
+    pub fn size(&self, name: &str) -> u64 {
+        values::parse_size(self.option_text(name)).unwrap_or(0)
+    }
+
+    /// An option as the user wrote it.
     pub fn option_display(&self, name: &str) -> String {
         self.option_text(name).to_string()
     }

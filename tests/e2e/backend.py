@@ -5,6 +5,8 @@ usage: backend.py MODE PORT [CERT KEY]
   http  answers every request with 200 "ok"
   slow  answers after 5 seconds (for read timeouts)
   tls   like http, over TLS with the given certificate
+  bigheaders  answers with 6 KB of Set-Cookie headers
+(`none` in a test means no backend is started on that port.)
 Prints "ready" once listening; the test kills it when done.
 """
 import http.server
@@ -33,6 +35,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(5)
         body = b"ok\n"
         self.send_response(200)
+        if MODE == "bigheaders":
+            for i in range(6):
+                self.send_header("Set-Cookie", "session%d=%s; Path=/; HttpOnly" % (i, "x" * 1000))
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
