@@ -125,6 +125,43 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
                     });
                 }
             }
+            "backends" => {
+                let backends = value.as_table().ok_or_else(|| {
+                    error(
+                        key,
+                        "`[backends]` must be a table of UPSTREAM = { idle-timeout = \"5s\" }"
+                            .into(),
+                    )
+                })?;
+                for (name, facts) in backends {
+                    let facts = facts.as_table().ok_or_else(|| error(name, format!("`backends.{name}` must be a table such as {{ idle-timeout = \"5s\" }}")))?;
+                    let mut parsed = crate::rules::BackendFacts::default();
+                    for (fact, value) in facts {
+                        match fact.as_str() {
+                            "idle-timeout" => {
+                                let text = value.as_str().ok_or_else(|| {
+                                    error(
+                                        fact,
+                                        "`idle-timeout` must be a duration such as \"5s\"".into(),
+                                    )
+                                })?;
+                                parsed.idle_timeout = Some(
+                                    crate::model::values::parse_duration(text).map_err(|e| {
+                                        error(fact, format!("`backends.{name}.idle-timeout`: {e}"))
+                                    })?,
+                                );
+                            }
+                            other => {
+                                return Err(error(
+                                    other,
+                                    unknown("backend fact", other, ["idle-timeout"]),
+                                ));
+                            }
+                        }
+                    }
+                    config.settings.backends.insert(name.clone(), parsed);
+                }
+            }
             "rules" => {
                 let rules = value
                     .as_table()
@@ -140,6 +177,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
                     "prefix",
                     "allow-outside-roots",
                     "map",
+                    "backends",
                     "rules",
                 ];
                 return Err(error(other, unknown("key", other, known.iter().copied())));

@@ -195,7 +195,7 @@ fn vim_make_fills_the_quickfix_list() {
         .map(|g| g.splitn(5, '|').take(4).collect::<Vec<_>>().join("|"))
         .collect();
     assert_eq!(got_prefix, want, "quickfix list: {lines}");
-    assert!(got[0].ends_with("`proxy_pass http://api` sends plain text to `api-1.internal:8443` of upstream `api`, whose port 8443 speaks TLS"), "{}", got[0]);
+    assert!(got[0].ends_with("`proxy_pass http://api` sends plain text to `10.0.1.30:8443` of upstream `api`, whose port 8443 speaks TLS"), "{}", got[0]);
 }
 
 #[test]

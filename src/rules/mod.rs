@@ -3,8 +3,13 @@
 //! returns findings; the engine applies the user's settings (on/off,
 //! severity, options) and runs every enabled rule on every configuration.
 
+mod connect_timeout_out_of_range;
 mod header_buffer_too_small;
+mod hostname_resolved_once;
+mod https_upstream_without_sni;
 mod invalid_pass_target;
+mod keepalive_outlives_backend;
+mod localhost_target;
 mod next_upstream_disabled;
 mod protocol_port_mismatch;
 mod proxy_buffers_rejected;
@@ -12,6 +17,7 @@ mod proxy_loop;
 mod read_timeout_too_low;
 mod scheme_port_mismatch;
 mod ssl_verify_without_trusted_certificate;
+mod upstream_keepalive_misconfigured;
 mod upstream_no_live_servers;
 mod variable_pass_without_resolver;
 
@@ -67,8 +73,13 @@ impl std::fmt::Debug for Rule {
 
 /// Every rule, sorted by name.
 pub static RULES: &[&Rule] = &[
+    &connect_timeout_out_of_range::RULE,
     &header_buffer_too_small::RULE,
+    &hostname_resolved_once::RULE,
+    &https_upstream_without_sni::RULE,
     &invalid_pass_target::RULE,
+    &keepalive_outlives_backend::RULE,
+    &localhost_target::RULE,
     &next_upstream_disabled::RULE,
     &protocol_port_mismatch::RULE,
     &proxy_buffers_rejected::RULE,
@@ -76,6 +87,7 @@ pub static RULES: &[&Rule] = &[
     &read_timeout_too_low::RULE,
     &scheme_port_mismatch::RULE,
     &ssl_verify_without_trusted_certificate::RULE,
+    &upstream_keepalive_misconfigured::RULE,
     &upstream_no_live_servers::RULE,
     &variable_pass_without_resolver::RULE,
 ];
@@ -101,6 +113,15 @@ pub struct Settings {
     pub select: Option<Vec<String>>,
     /// `--ignore`: never these.
     pub ignore: Vec<String>,
+    /// `[backends]`: what gatelint.toml says about each upstream's backends.
+    pub backends: HashMap<String, BackendFacts>,
+}
+
+/// What the configuration file knows about a backend that nginx does not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackendFacts {
+    /// How long the backend keeps an idle keep-alive connection, in ms.
+    pub idle_timeout: Option<u64>,
 }
 
 impl Settings {
