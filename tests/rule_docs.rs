@@ -118,6 +118,20 @@ fn every_page_has_every_section() {
 }
 
 #[test]
+fn the_rules_table_lists_every_rule() {
+    let table =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/README.md"))
+            .unwrap();
+    for rule in RULES {
+        assert!(
+            table.contains(&format!("[`{}`]({}.md)", rule.name, rule.name)),
+            "rules/README.md lacks {}",
+            rule.name
+        );
+    }
+}
+
+#[test]
 fn code_registry_and_pages_match() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut sources: Vec<String> = std::fs::read_dir(root.join("src/rules"))

@@ -222,6 +222,11 @@ impl PassTarget {
 /// Splits a pass directive's argument. `Err` says what nginx would reject.
 pub fn parse_pass(kind: PassKind, value: &str) -> Result<PassTarget, String> {
     let has_variables = value.contains('$');
+    if value.starts_with('/') {
+        return Err(format!(
+            "`{value}` is a file path: a socket needs `unix:` in front (`unix:{value}`)"
+        ));
+    }
     let (scheme, rest) = match value.split_once("://") {
         Some((scheme, rest)) => {
             let scheme = match (kind, scheme.to_ascii_lowercase().as_str()) {
@@ -363,6 +368,8 @@ mod tests {
         assert!(t.scheme.tls());
         let t = parse_pass(PassKind::Grpc, "127.0.0.1:50051").unwrap();
         assert_eq!(t.scheme, Scheme::Grpc);
+        let e = parse_pass(PassKind::FastCgi, "/run/php.sock").unwrap_err();
+        assert!(e.contains("`unix:/run/php.sock`"), "{e}");
     }
 
     #[test]
