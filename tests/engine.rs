@@ -269,3 +269,84 @@ fn explain_shows_the_page() {
     assert!(run.stderr.contains("did you mean `proxy-loop`?"));
     assert_eq!(gatelint(dir.path(), &["explain", "syntax-error"]).code, 0);
 }
+
+#[test]
+fn every_rule_threshold_is_settable() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = "server {\n    listen 80;\n    location / {\n        proxy_connect_timeout 2s;\n        proxy_buffer_size 2k;\n        proxy_pass http://10.0.1.10:8080;\n    }\n}\n";
+    write(dir.path(), "app.conf", remote);
+    // Defaults: 2s is fine (min 1s), 2k is below 4k.
+    assert_eq!(
+        rules_of(&gatelint(dir.path(), &["--format", "json", "app.conf"])),
+        vec!["header-buffer-too-small"]
+    );
+    write(
+        dir.path(),
+        "gatelint.toml",
+        "[rules.connect-timeout-out-of-range]\nmin = \"3s\"\n[rules.header-buffer-too-small]\nmin = \"1k\"\n",
+    );
+    assert_eq!(
+        rules_of(&gatelint(dir.path(), &["--format", "json", "app.conf"])),
+        vec!["connect-timeout-out-of-range"]
+    );
+    write(
+        dir.path(),
+        "gatelint.toml",
+        "[rules.connect-timeout-out-of-range]\nmax = \"1s\"\n[rules.header-buffer-too-small]\nmin = \"1k\"\n",
+    );
+    let run = gatelint(dir.path(), &["--format", "json", "app.conf"]);
+    assert_eq!(
+        findings_of(&run)[0]["severity"],
+        "info",
+        "above max is info"
+    );
+}
+
+#[test]
+fn backend_idle_timeouts_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = "upstream api {\n    server 10.0.1.10:8080;\n    keepalive 16;\n}\nserver {\n    listen 80;\n    location / {\n        proxy_pass http://api;\n    }\n}\n";
+    write(dir.path(), "app.conf", pool);
+    let only = [
+        "--format",
+        "json",
+        "--select",
+        "keepalive-outlives-backend",
+        "app.conf",
+    ];
+    // Unknown: a note naming the usual culprits.
+    let run = gatelint(dir.path(), &only);
+    assert_eq!(findings_of(&run)[0]["severity"], "info");
+    // A Node.js backend closes idle connections after 5s: nginx's 60s outlives it.
+    write(
+        dir.path(),
+        "gatelint.toml",
+        "[backends.api]\nidle-timeout = \"5s\"\n",
+    );
+    let run = gatelint(dir.path(), &only);
+    let finding = &findings_of(&run)[0];
+    assert_eq!(finding["severity"], "warning");
+    assert_eq!(
+        finding["message"],
+        "upstream `api` keeps idle connections 1m, but its backend closes them after 5s"
+    );
+    // A backend that waits longer is fine.
+    write(
+        dir.path(),
+        "gatelint.toml",
+        "[backends.api]\nidle-timeout = \"2m\"\n",
+    );
+    assert!(findings_of(&gatelint(dir.path(), &only)).is_empty());
+    write(
+        dir.path(),
+        "gatelint.toml",
+        "[backends.api]\nidle-timout = \"2m\"\n",
+    );
+    let run = gatelint(dir.path(), &only);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("did you mean `idle-timeout`?"),
+        "{}",
+        run.stderr
+    );
+}
