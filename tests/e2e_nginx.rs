@@ -15,7 +15,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -47,37 +47,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn bounded_output(command: &mut Command, limit: Duration) -> std::process::Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
-    std::process::Output {
-        status,
-        stdout: out,
-        stderr: err,
-    }
-}
-
 fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = bounded_output(
+    let out = common::bounded_for(
         Command::new("openssl")
             .args([
                 "req",
@@ -347,7 +319,7 @@ fn prove(
     std::fs::write(&conf, wrap(&rewritten.text, dir.path())).unwrap();
     let prefix = format!("{}/", dir.path().display());
     let error_log = dir.path().join("error.log");
-    let test = bounded_output(
+    let test = common::bounded_for(
         Command::new(nginx)
             .args(["-t", "-q", "-p", &prefix, "-e"])
             .arg(&error_log)

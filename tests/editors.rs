@@ -20,46 +20,6 @@ fn readme_block(editor: &str) -> String {
     body[..body.find("```").unwrap()].to_string()
 }
 
-/// Runs a tool with stdin closed, killing it after 30 seconds.
-fn bounded(command: &mut Command) -> std::process::Output {
-    use std::io::Read;
-    let mut child = command
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the tool starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    std::process::Output {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/outputs")
 }
@@ -132,7 +92,7 @@ fn vscode_problem_matcher() {
           if (!m) { console.log("NO MATCH " + line); continue; }
           console.log([m[p.file], m[p.line], m[p.column], m[p.severity], m[p.code]].join("|"));
         }"#;
-    let output = bounded(
+    let output = common::bounded(
         Command::new("node")
             .args(["-e", script])
             .arg(&tasks)
@@ -166,7 +126,7 @@ fn vim_make_fills_the_quickfix_list() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = bounded(Command::new("vim")
+    let output = common::bounded(Command::new("vim")
         .current_dir(fixture())
         .env("PATH", path)
         .args(["-Nu", "NONE", "-i", "NONE", "-es"])
@@ -224,7 +184,7 @@ fn emacs_compilation_mode_reads_the_lines() {
                   (princ (format "NO MATCH %s\n" line)))))))"#,
         out.display()
     );
-    let output = bounded(Command::new("emacs").args(["--batch", "-Q", "--eval", &script]));
+    let output = common::bounded(Command::new("emacs").args(["--batch", "-Q", "--eval", &script]));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let want: Vec<String> = expected()
         .iter()
@@ -290,7 +250,7 @@ fn neovim_lint_parser_turns_json_into_diagnostics() {
     )
     .unwrap();
     // `-c luafile` rather than `-l`, which Neovim before 0.9 lacks.
-    let output = bounded(
+    let output = common::bounded(
         Command::new("nvim")
             .args(["--headless", "-u", "NONE", "-i", "NONE", "-c"])
             .arg(format!("luafile {}", script.display())),

@@ -167,3 +167,48 @@ pub fn doc_examples(doc: &str) -> Vec<DocExample> {
     }
     out
 }
+
+/// Runs a tool with stdin closed, killing it after 30 seconds.
+pub fn bounded(command: &mut Command) -> std::process::Output {
+    bounded_for(command, std::time::Duration::from_secs(30))
+}
+
+/// Runs a tool with stdin closed, killing it after `limit`.
+pub fn bounded_for(command: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    use std::io::Read;
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the tool starts");
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
