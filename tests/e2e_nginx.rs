@@ -29,11 +29,23 @@ use gatelint::rules::{RULES, Settings};
 use gatelint::source::FileId;
 use gatelint::syntax::nginx;
 
-/// Kills the process when dropped, so a failing assertion leaves nothing behind.
+/// Stops the process when dropped, so a failing assertion leaves nothing
+/// behind: SIGTERM first (nginx's master then stops its workers), SIGKILL
+/// if it has not exited within five seconds.
 struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -208,8 +220,14 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
 
 /// A complete nginx.conf around the example, running in the foreground.
 fn wrap(example: &str, dir: &Path) -> String {
+    // As root, workers run as nobody, as a packaged nginx's would.
+    let user = if is_root() {
+        "user nobody nogroup;\n"
+    } else {
+        ""
+    };
     let globals = format!(
-        "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {0}/error.log info;\npid {0}/nginx.pid;\nevents {{ worker_connections 64; }}\n",
+        "daemon off;\n{user}worker_processes 1;\nerror_log {0}/error.log info;\npid {0}/nginx.pid;\nevents {{ worker_connections 64; }}\n",
         dir.display()
     );
     if example.contains("http {") {
@@ -217,6 +235,17 @@ fn wrap(example: &str, dir: &Path) -> String {
     } else {
         format!("{globals}http {{\naccess_log off;\n{example}}}\n")
     }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
 }
 
 fn get(port: u16, path: &str) -> Option<u16> {
@@ -302,6 +331,9 @@ fn prove(
     claim: &str,
 ) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
+    // The unprivileged workers must reach the prefix.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let certs = self_signed(dir.path());
     // Examples include the parameter files Debian's nginx ships beside nginx.conf.
     for name in [

@@ -77,7 +77,7 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
             )
             .label("every request proxies to itself until connections run out")
             .help("point `proxy_pass` at the backend application, not at nginx's own listener")
-            .log("[alert] 768 worker_connections are not enough while connecting to upstream");
+            .log("[alert] 768 worker_connections are not enough");
         if let Some(item) = listen.item {
             finding = finding.related(
                 g.x.span(item),
