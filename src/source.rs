@@ -67,7 +67,7 @@ pub struct SourceFile {
     /// The path as the user named it (or as nginx would, for included files).
     pub path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    line_starts: Arc<[u32]>,
     /// Where the file's bytes were not UTF-8 (offset, length); each such
     /// byte stands in the text as U+001A.
     pub invalid_utf8: Vec<(u32, u32)>,
@@ -86,7 +86,7 @@ impl SourceFile {
         SourceFile {
             path,
             text,
-            line_starts,
+            line_starts: line_starts.into(),
             invalid_utf8: Vec::new(),
         }
     }
@@ -162,9 +162,22 @@ pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 /// miette needs to own what it renders; this lets many findings share one
-/// file's text without copying it.
+/// file's text without copying it, and finds a span's lines through the line
+/// index instead of scanning the file from its start for every finding.
 #[derive(Clone, Debug)]
-pub struct SharedText(pub Arc<str>);
+pub struct SharedText {
+    text: Arc<str>,
+    line_starts: Arc<[u32]>,
+}
+
+impl SourceFile {
+    pub fn shared_text(&self) -> SharedText {
+        SharedText {
+            text: self.text.clone(),
+            line_starts: self.line_starts.clone(),
+        }
+    }
+}
 
 impl miette::SourceCode for SharedText {
     fn read_span<'a>(
@@ -173,9 +186,33 @@ impl miette::SourceCode for SharedText {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        self.0
-            .as_ref()
-            .read_span(span, context_lines_before, context_lines_after)
+        let line_of = |offset: usize| match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = span.offset().min(self.text.len());
+        let end = (start + span.len()).min(self.text.len());
+        let first = line_of(start).saturating_sub(context_lines_before);
+        let last = (line_of(end) + context_lines_after).min(self.line_starts.len() - 1);
+        let window_start = self.line_starts[first] as usize;
+        let window_end = self
+            .line_starts
+            .get(last + 1)
+            .map_or(self.text.len(), |&s| s as usize);
+        let window = &self.text[window_start..window_end];
+        let local = miette::SourceSpan::new((start - window_start).into(), end - start);
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let absolute = miette::SourceSpan::new(
+            (inner.span().offset() + window_start).into(),
+            inner.span().len(),
+        );
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            absolute,
+            inner.line() + first,
+            inner.column(),
+            inner.line_count(),
+        )))
     }
 }
 

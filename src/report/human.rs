@@ -76,7 +76,7 @@ impl Diagnostic for Rendered {
 
 fn named_source(ws: &Workspace, span: Span) -> NamedSource<SharedText> {
     let source = ws.source(span.file);
-    NamedSource::new(source.display_name(), SharedText(source.text.clone())).with_language("nginx")
+    NamedSource::new(source.display_name(), source.shared_text()).with_language("nginx")
 }
 
 fn label(span: Span, text: &str, primary: bool) -> LabeledSpan {
