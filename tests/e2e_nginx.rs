@@ -221,7 +221,7 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
 /// A complete nginx.conf around the example, running in the foreground.
 fn wrap(example: &str, dir: &Path) -> String {
     // As root, workers run as nobody, as a packaged nginx's would.
-    let user = if is_root() {
+    let user = if common::is_root() {
         "user nobody nogroup;\n"
     } else {
         ""
@@ -235,17 +235,6 @@ fn wrap(example: &str, dir: &Path) -> String {
     } else {
         format!("{globals}http {{\naccess_log off;\n{example}}}\n")
     }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 fn get(port: u16, path: &str) -> Option<u16> {

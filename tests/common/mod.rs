@@ -97,7 +97,7 @@ pub fn gatelint_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Run {
     }
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
