@@ -334,6 +334,22 @@ impl<'w> Gateway<'w> {
         self.x.ancestors(at).map(Some).chain(std::iter::once(None))
     }
 
+    /// Every pool a route can send to: the upstream it names, or those a
+    /// variable's known values name.
+    pub fn pools_of(&self, route: &Route) -> Vec<usize> {
+        match &route.target {
+            Target::Upstream(i) => vec![*i],
+            Target::Variable {
+                candidates: Some(values),
+                ..
+            } => values
+                .iter()
+                .filter_map(|v| self.upstream_by_name.get(v).copied())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The upstream a route's target names, if any.
     pub fn upstream_of(&self, route: &Route) -> Option<&Upstream> {
         match route.target {

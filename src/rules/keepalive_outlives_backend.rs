@@ -25,14 +25,8 @@ const SHORTEST_COMMON_IDLE: u64 = 2_000;
 fn check(check: &Check<'_>) -> Vec<Finding> {
     let g = check.gateway;
     let keepalive_default = g.version.has(Feature::UpstreamKeepaliveByDefault);
-    let used: std::collections::HashSet<usize> = g
-        .routes
-        .iter()
-        .filter_map(|r| match r.target {
-            crate::model::Target::Upstream(i) => Some(i),
-            _ => None,
-        })
-        .collect();
+    let used: std::collections::HashSet<usize> =
+        g.routes.iter().flat_map(|r| g.pools_of(r)).collect();
     let mut findings = Vec::new();
     for (index, upstream) in g.upstreams.iter().enumerate() {
         if !used.contains(&index) || (upstream.keepalive.is_none() && !keepalive_default) {

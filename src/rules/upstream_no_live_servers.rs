@@ -19,14 +19,8 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
     let g = check.gateway;
     let x = &g.x;
     let mut findings = Vec::new();
-    let used: std::collections::HashSet<usize> = g
-        .routes
-        .iter()
-        .filter_map(|r| match r.target {
-            Target::Upstream(i) => Some(i),
-            _ => None,
-        })
-        .collect();
+    let used: std::collections::HashSet<usize> =
+        g.routes.iter().flat_map(|r| g.pools_of(r)).collect();
     for (index, upstream) in g.upstreams.iter().enumerate() {
         let name_span = x.arg_span(upstream.item, 0);
         let used = used.contains(&index);
