@@ -426,6 +426,16 @@ mod tests {
     }
 
     #[test]
+    fn pools_reached_through_variables() {
+        let ws = workspace(CONFIG);
+        let g = Gateway::build(&ws, &ws.configs[0], NginxVersion::default());
+        // `$pool` can be `a` (an upstream) or `b` (not one).
+        assert_eq!(g.pools_of(&g.routes[1]), vec![0]);
+        assert_eq!(g.pools_of(&g.routes[0]), vec![0]);
+        assert!(g.pools_of(&g.routes[2]).is_empty());
+    }
+
+    #[test]
     fn inheritance_and_the_array_rule() {
         let ws = workspace(CONFIG);
         let g = Gateway::build(&ws, &ws.configs[0], NginxVersion::default());
