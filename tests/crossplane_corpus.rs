@@ -7,6 +7,8 @@
 //! Needs the corpus: `GATELINT_CORPUS=DIR` or /tmp/corpus. Without it the
 //! test says it was skipped.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use gatelint::crossplane::{CrossplaneOptions, escape_non_ascii, payload};
@@ -36,9 +38,9 @@ fn crossplane_output_matches_on_the_corpus() {
             std::env::var_os("GATELINT_REQUIRE_CORPUS").is_none(),
             "GATELINT_REQUIRE_CORPUS is set but there is no corpus"
         );
-        eprintln!(
-            "SKIPPED crossplane_output_matches_on_the_corpus: no corpus at $GATELINT_CORPUS or /tmp/corpus \
-             (build it with ../shared/corpus/build.sh)"
+        common::skipped(
+            "crossplane_output_matches_on_the_corpus: no corpus at $GATELINT_CORPUS or /tmp/corpus \
+             (build it with ../shared/corpus/build.sh)",
         );
         return;
     };

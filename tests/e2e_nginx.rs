@@ -440,8 +440,8 @@ fn rules_prove_their_claims_on_real_nginx() {
             std::env::var_os("GATELINT_REQUIRE_E2E").is_none(),
             "GATELINT_REQUIRE_E2E is set but nginx is missing"
         );
-        eprintln!(
-            "SKIPPED rules_prove_their_claims_on_real_nginx: nginx is not installed (apt-get install nginx; scripts/test-all.sh does)"
+        common::skipped(
+            "rules_prove_their_claims_on_real_nginx: nginx is not installed (apt-get install nginx; scripts/test-all.sh does)",
         );
         return;
     };

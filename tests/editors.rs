@@ -34,9 +34,9 @@ fn available(tool: &str) -> bool {
             std::env::var_os("GATELINT_REQUIRE_EDITORS").is_none(),
             "{tool} is required but missing"
         );
-        eprintln!(
-            "SKIPPED the {tool} check: {tool} is not installed (scripts/test-all.sh installs it)"
-        );
+        common::skipped(&format!(
+            "the {tool} check: {tool} is not installed (scripts/test-all.sh installs it)"
+        ));
     }
     found
 }

@@ -212,3 +212,10 @@ pub fn bounded_for(command: &mut Command, limit: std::time::Duration) -> std::pr
         stderr,
     }
 }
+
+/// Says that a test skipped part of its work, and why, where `cargo test`
+/// shows it: the test harness captures `eprintln!`, not direct writes.
+pub fn skipped(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {message}");
+}
