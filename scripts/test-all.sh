@@ -21,9 +21,8 @@ install_missing() { # package:command ...
     return 0
   fi
   echo "test-all: installing ${missing[*]}" >&2
-  if [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -m1 _Packages)" ]; then
-    timeout 300 apt-get update -q >/dev/null 2>&1 || true
-  fi
+  # A machine's package lists may be missing or stale: refresh them first.
+  timeout 300 apt-get update -q >/dev/null 2>&1 || true
   DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
     || echo "test-all: installing ${missing[*]} failed; those tests will skip" >&2
 }
