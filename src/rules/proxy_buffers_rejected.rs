@@ -119,16 +119,25 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         let Some((item, nginx_says)) = problem else {
             continue;
         };
+        // Say which sizes are nginx's defaults: those are the ones users do not see.
+        let default = |set: bool| if set { "" } else { " (default)" };
         let numbers = format!(
-            "buffer size {}, {count} buffers of {}, busy buffers {}",
+            "buffer size {}{}, {count} buffers of {}{}, busy buffers {}{}",
             human(buffer_size.value),
+            default(buffer_size.item.is_some()),
             human(each),
-            human(busy.value)
+            default(buffers_item.is_some()),
+            human(busy.value),
+            if busy.item.is_some() {
+                ""
+            } else {
+                " (default: twice the largest buffer)"
+            }
         );
         findings.push(
             check
                 .finding(Severity::Error, item, format!("nginx refuses these buffer sizes: {numbers}"))
-                .label(format!("with {}", g.x.text(item)))
+                .label(format!("`{}` makes the sizes inconsistent", g.x.text(item)))
                 .related(g.x.arg_span(route.item, 0), "for this route")
                 .help(format!(
                     "keep `{m}_busy_buffers_size` at least the largest buffer and below all buffers minus one; e.g. `{m}_buffer_size 16k; {m}_buffers 8 16k; {m}_busy_buffers_size 32k;`"
