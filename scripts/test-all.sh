@@ -27,7 +27,7 @@ install_missing() { # package:command ...
     || echo "test-all: installing ${missing[*]} failed; those tests will skip" >&2
 }
 
-install_missing vim:vim emacs-nox:emacs neovim:nvim nodejs:node nginx:nginx openssl:openssl python3:python3
+install_missing vim:vim emacs-nox:emacs neovim:nvim nodejs:node nginx:nginx apache2:apache2 openssl:openssl python3:python3
 if command -v vim >/dev/null && command -v emacs >/dev/null && command -v nvim >/dev/null && command -v node >/dev/null; then
   export GATELINT_REQUIRE_EDITORS=1
 fi

@@ -12,9 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{self, FileConfig};
 use crate::crossplane::{self, CrossplaneOptions};
 use crate::finding::Severity;
+use crate::load::apache::ApacheOptions;
 use crate::load::{self, Input, Options, PathMap, Workspace};
 use crate::model::NginxVersion;
 use crate::report::{self, Counts, human};
+use crate::syntax::Dialect;
 use crate::tree_json;
 
 #[derive(Parser, Debug)]
@@ -100,6 +102,40 @@ struct LoadArgs {
     /// With `-` as the path: lint standard input as if it were this file.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
+    /// Read every file as this server's configuration [default: by name, place and content].
+    #[arg(long, value_name = "nginx|apache", value_parser = parse_dialect_arg)]
+    dialect: Option<Dialect>,
+    /// Apache's ServerRoot: relative `Include` paths resolve against it
+    /// [default: the file's `ServerRoot`, else the directory of apache2.conf/httpd.conf].
+    #[arg(long, value_name = "DIR")]
+    server_root: Option<PathBuf>,
+    /// Apache: define NAME (or NAME=VALUE) as `httpd -D` does (repeatable).
+    #[arg(short = 'D', long = "define", value_name = "NAME[=VALUE]")]
+    defines: Vec<String>,
+    /// Apache: modules loaded besides those the files load, e.g. `proxy,proxy_http`.
+    #[arg(long, value_name = "MODULES", value_delimiter = ',')]
+    apache_modules: Vec<String>,
+    /// Apache: the httpd version `<IfVersion>` is evaluated against.
+    #[arg(long, value_name = "VERSION", default_value = "2.4.67", value_parser = parse_apache_version)]
+    apache_version: [u32; 3],
+}
+
+fn parse_dialect_arg(s: &str) -> Result<Dialect, String> {
+    s.parse()
+}
+
+fn parse_apache_version(s: &str) -> Result<[u32; 3], String> {
+    let mut out = [0u32; 3];
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return Err(format!("`{s}` is not a version such as 2.4.62"));
+    }
+    for (slot, part) in out.iter_mut().zip(&parts) {
+        *slot = part
+            .parse()
+            .map_err(|_| format!("`{s}` is not a version such as 2.4.62"))?;
+    }
+    Ok(out)
 }
 
 #[derive(Args, Debug, Clone)]
@@ -238,6 +274,13 @@ fn options(args: &LoadArgs) -> Options {
         allow_outside_roots: args.allow_outside_roots,
         max_file_size: args.max_file_size,
         split_dumps: true,
+        dialect: args.dialect,
+        apache: ApacheOptions {
+            server_root: args.server_root.clone(),
+            defines: args.defines.clone(),
+            modules: args.apache_modules.clone(),
+            version: args.apache_version,
+        },
     }
 }
 
@@ -524,6 +567,10 @@ fn parse(args: ParseArgs) -> Result<ExitCode, String> {
         let inputs = inputs(std::slice::from_ref(file), &args.load)?;
         let mut options = options(&args.load);
         options.split_dumps = args.format != ParseFormat::Crossplane;
+        if args.format == ParseFormat::Crossplane {
+            // crossplane reads nginx only.
+            options.dialect = Some(Dialect::Nginx);
+        }
         let ws = Workspace::load(&inputs, options);
         if ws.files.is_empty() {
             for f in &ws.findings {

@@ -151,10 +151,22 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
                                     })?,
                                 );
                             }
+                            "header-size" => {
+                                let text = value.as_str().ok_or_else(|| {
+                                    error(
+                                        fact,
+                                        "`header-size` must be a size such as \"16k\"".into(),
+                                    )
+                                })?;
+                                parsed.header_size =
+                                    Some(crate::model::values::parse_size(text).map_err(|e| {
+                                        error(fact, format!("`backends.{name}.header-size`: {e}"))
+                                    })?);
+                            }
                             other => {
                                 return Err(error(
                                     other,
-                                    unknown("backend fact", other, ["idle-timeout"]),
+                                    unknown("backend fact", other, ["idle-timeout", "header-size"]),
                                 ));
                             }
                         }

@@ -333,7 +333,7 @@ fn terminator_start(node: &Node) -> u32 {
     match node.terminator {
         Terminator::Semicolon(s) => s.start,
         Terminator::Block { open, .. } => open.start,
-        Terminator::Missing => node.span.end,
+        Terminator::Missing | Terminator::LineEnd => node.span.end,
     }
 }
 

@@ -149,7 +149,7 @@ fn terminator_offset(node: &crate::syntax::Node) -> usize {
     match node.terminator {
         Terminator::Semicolon(s) => s.start as usize,
         Terminator::Block { open, .. } => open.start as usize,
-        Terminator::Missing => node.span.end as usize,
+        Terminator::Missing | Terminator::LineEnd => node.span.end as usize,
     }
 }
 

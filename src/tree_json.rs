@@ -18,6 +18,8 @@ pub struct TreeOutput {
 #[derive(Serialize)]
 pub struct ConfigOut {
     pub root: String,
+    pub dialect: crate::syntax::Dialect,
+    /// nginx's prefix, or Apache's ServerRoot.
     pub prefix: String,
     pub files: Vec<FileOut>,
 }
@@ -68,6 +70,7 @@ pub fn tree(ws: &Workspace, configs: &[&Config], comments: bool) -> TreeOutput {
             .iter()
             .map(|config| ConfigOut {
                 root: ws.source(config.root).display_name(),
+                dialect: config.dialect,
                 prefix: config.prefix.display().to_string(),
                 files: config
                     .files
@@ -151,10 +154,13 @@ fn nodes(
                 .collect()
         });
         out.push(NodeOut {
-            directive: loaded
-                .tree
-                .value(&loaded.source.text, &node.name)
-                .to_string(),
+            // As written: Apache's names are case-insensitive, but people
+            // read them in their own spelling.
+            directive: match loaded.dialect {
+                crate::syntax::Dialect::Nginx => loaded.tree.value(&loaded.source.text, &node.name),
+                crate::syntax::Dialect::Apache => loaded.source.slice(node.name.span),
+            }
+            .to_string(),
             comment: None,
             args: node.args.iter().map(|a| arg_out(ws, file, a)).collect(),
             span: span_out(&loaded.source, node.span),

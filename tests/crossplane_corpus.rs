@@ -82,6 +82,7 @@ fn crossplane_output_matches_on_the_corpus() {
         }
         let options = Options {
             split_dumps: false,
+            dialect: Some(gatelint::syntax::Dialect::Nginx),
             ..Options::default()
         };
         let ws = Workspace::load(&[Input::Path(path.into())], options);

@@ -14,12 +14,14 @@
 
 mod common;
 
+use common::e2e::{
+    Running, backend_kind, free_port, get, self_signed, start_backend, wait_for_port,
+};
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use gatelint::lint::lint;
 use gatelint::load::{Input, Options};
@@ -29,90 +31,6 @@ use gatelint::rules::{RULES, Settings};
 use gatelint::source::FileId;
 use gatelint::syntax::nginx;
 
-/// Stops the process when dropped, so a failing assertion leaves nothing
-/// behind: SIGTERM first (nginx's master then stops its workers), SIGKILL
-/// if it has not exited within five seconds.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = common::bounded_for(
-        Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=localhost",
-                "-keyout",
-            ])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert),
-        Duration::from_secs(30),
-    );
-    assert!(
-        out.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (cert, key)
-}
-
-fn start_backend(kind: &str, port: u16, certs: &(PathBuf, PathBuf)) -> Running {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/backend.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .arg(kind)
-        .arg(port.to_string())
-        .arg(&certs.0)
-        .arg(&certs.1)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs the backend");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
-    assert_eq!(line.trim(), "ready", "the {kind} backend did not start");
-    Running(child)
-}
-
 /// The example with its listeners and backends moved to free loopback ports.
 struct Rewritten {
     text: String,
@@ -120,18 +38,6 @@ struct Rewritten {
     listens: HashMap<u16, u16>,
     /// Original backend port → (free port, kind).
     backends: HashMap<u16, (u16, String)>,
-}
-
-fn backend_kind(attrs: &HashMap<String, String>, port: u16) -> String {
-    let spec = attrs.get("backend").map(String::as_str).unwrap_or("http");
-    if !spec.contains(':') {
-        return spec.to_string();
-    }
-    spec.split(',')
-        .filter_map(|pair| pair.split_once(':'))
-        .find(|(p, _)| p.parse::<u16>().ok() == Some(port))
-        .map(|(_, kind)| kind.to_string())
-        .unwrap_or_else(|| "http".into())
 }
 
 fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
@@ -235,41 +141,6 @@ fn wrap(example: &str, dir: &Path) -> String {
     } else {
         format!("{globals}http {{\naccess_log off;\n{example}}}\n")
     }
-}
-
-fn get(port: u16, path: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().ok()?,
-        Duration::from_secs(5),
-    )
-    .ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: shop.example.com\r\n\r\n"
-    )
-    .ok()?;
-    let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).ok()?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn wait_for_port(port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(
-            &format!("127.0.0.1:{port}").parse().unwrap(),
-            Duration::from_millis(200),
-        )
-        .is_ok()
-        {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 /// The rule's error.log line for this example, without its level and the
@@ -448,6 +319,9 @@ fn rules_prove_their_claims_on_real_nginx() {
     let mut proofs = Vec::new();
     for rule in RULES {
         for example in common::doc_examples(rule.doc) {
+            if example.dialect != "nginx" {
+                continue;
+            }
             let Some(claim) = example.attrs.get("e2e").cloned() else {
                 continue;
             };
@@ -476,10 +350,11 @@ fn rules_prove_their_claims_on_real_nginx() {
     for rule in RULES
         .iter()
         .filter(|r| r.severity == gatelint::finding::Severity::Error)
+        .filter(|r| r.dialects.contains(&gatelint::syntax::Dialect::Nginx))
     {
-        let proven = common::doc_examples(rule.doc)
-            .iter()
-            .any(|e| e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no"));
+        let proven = common::doc_examples(rule.doc).iter().any(|e| {
+            e.dialect == "nginx" && e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no")
+        });
         assert!(
             proven,
             "rules/{}.md claims a failure but no failing example is run against nginx",

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use gatelint::lint::lint;
 use gatelint::load::{Input, Options};
+use gatelint::model::values::{parse_duration, parse_size};
 use gatelint::report::human::{Style, render_one};
-use gatelint::rules::{RULES, Settings};
+use gatelint::rules::{BackendFacts, RULES, Settings};
 
 const SECTIONS: &[&str] = &[
     "## Why this causes 502",
@@ -20,16 +21,36 @@ const SECTIONS: &[&str] = &[
     "## Examples",
 ];
 
-fn lint_example(rule: &str, text: &str) -> (Vec<String>, String) {
+/// Lints an example as its fence says: its dialect, and the facts about a
+/// backend that gatelint.toml would give (`backend-name=… idle-timeout=…`).
+fn lint_example(rule: &str, example: &common::DocExample) -> (Vec<String>, String) {
+    let text = &example.text;
     let input = Input::Text {
         name: Some(PathBuf::from("example.conf")),
         bytes: text.as_bytes().to_vec(),
     };
-    let settings = Settings {
+    let mut settings = Settings {
         select: Some(vec![rule.to_string()]),
         ..Settings::default()
     };
-    let outcome = lint(&[input], Options::default(), &settings);
+    if let Some(name) = example.attrs.get("backend-name") {
+        let facts = BackendFacts {
+            idle_timeout: example
+                .attrs
+                .get("idle-timeout")
+                .map(|v| parse_duration(v).unwrap()),
+            header_size: example
+                .attrs
+                .get("header-size")
+                .map(|v| parse_size(v).unwrap()),
+        };
+        settings.backends.insert(name.clone(), facts);
+    }
+    let options = Options {
+        dialect: Some(example.dialect.parse().unwrap()),
+        ..Options::default()
+    };
+    let outcome = lint(&[input], options, &settings);
     let syntax: Vec<&str> = outcome
         .findings
         .iter()
@@ -69,7 +90,7 @@ fn every_example_behaves_as_its_page_says() {
         );
         let mut failing = 0;
         for example in &examples {
-            let (messages, rendered) = lint_example(rule.name, &example.text);
+            let (messages, rendered) = lint_example(rule.name, example);
             if example.fails {
                 failing += 1;
                 assert!(

@@ -4,6 +4,7 @@
 //! the user gave, cycle and depth limits. Each file is read and parsed once,
 //! however many configurations include it.
 
+pub mod apache;
 pub mod context;
 pub mod dump;
 pub mod read;
@@ -13,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::finding::{Finding, Severity, checks};
 use crate::source::{FileId, SourceFile, Span};
-use crate::syntax::{NodeIndex, ParsedFile, nginx};
+use crate::syntax::{Dialect, NodeIndex, ParsedFile};
 pub use context::Context;
 
 /// Includes nested deeper than this are reported, not followed.
@@ -55,6 +56,10 @@ pub struct Options {
     /// Split `nginx -T` dumps back into their files (off for crossplane's
     /// output, which reads a dump as one file).
     pub split_dumps: bool,
+    /// `--dialect`: every file is read as this server's configuration.
+    pub dialect: Option<Dialect>,
+    /// Apache's `ServerRoot`, `-D` names, modules and version.
+    pub apache: apache::ApacheOptions,
 }
 
 impl Default for Options {
@@ -65,6 +70,8 @@ impl Default for Options {
             allow_outside_roots: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             split_dumps: true,
+            dialect: None,
+            apache: apache::ApacheOptions::default(),
         }
     }
 }
@@ -85,6 +92,7 @@ pub enum Input {
 pub struct LoadedFile {
     pub source: SourceFile,
     pub tree: ParsedFile,
+    pub dialect: Dialect,
 }
 
 /// One configuration: a top-level file and everything it includes.
@@ -102,6 +110,10 @@ pub struct Config {
     pub inferred_context: bool,
     /// The prefix is a guess: no `--prefix`, and no `nginx.conf` above the root.
     pub prefix_guessed: bool,
+    pub dialect: Dialect,
+    /// Apache: what the configuration defines and loads, and the
+    /// conditional sections whose branch is not taken.
+    pub apache: apache::ApacheState,
 }
 
 pub struct Workspace {
@@ -139,18 +151,18 @@ impl Workspace {
                 Input::Path(path) => {
                     if path.is_dir() {
                         for file in ws.discover(path) {
-                            if let Some(id) = ws.load_disk(&file) {
+                            if let Some(id) = ws.load_disk(&file, None) {
                                 candidates.push((id, false, Some(path.clone())));
                             }
                         }
-                    } else if let Some(id) = ws.load_disk(path) {
+                    } else if let Some(id) = ws.load_disk(path, None) {
                         candidates.push((id, true, None));
                     }
                 }
                 Input::Text { name, bytes } => {
                     let display = name.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
                     let loaded = match read::decode(&display, bytes.clone()) {
-                        Ok(text) => ws.load_text(&display, None, text, true),
+                        Ok(text) => ws.load_text(&display, None, text, true, None),
                         Err(finding) => {
                             ws.findings.push(*finding);
                             None
@@ -163,7 +175,44 @@ impl Workspace {
             }
         }
         ws.resolve_tops(candidates);
+        ws.report_syntax_errors();
         ws
+    }
+
+    /// Each file's syntax errors, once every file has its final dialect.
+    fn report_syntax_errors(&mut self) {
+        for loaded in &self.files {
+            for error in &loaded.tree.errors {
+                let mut finding = Finding::at(
+                    checks::SYNTAX_ERROR,
+                    Severity::Error,
+                    error.span,
+                    &error.message,
+                )
+                .label(&error.label);
+                if let Some((span, label)) = &error.related {
+                    finding = finding.related(*span, label);
+                }
+                if let Some(help) = &error.help {
+                    finding = finding.help(help);
+                }
+                self.findings.push(finding);
+            }
+        }
+    }
+
+    /// An included file speaks its includer's dialect: a file first read
+    /// with the other one (found in a directory, guessed from its text) is
+    /// read again.
+    fn ensure_dialect(&mut self, id: FileId, dialect: Dialect) {
+        if self.options.dialect.is_some() {
+            return;
+        }
+        let file = &mut self.files[id.0 as usize];
+        if file.dialect != dialect {
+            file.tree = dialect.parse(id, &file.source.text);
+            file.dialect = dialect;
+        }
     }
 
     pub fn file(&self, id: FileId) -> &LoadedFile {
@@ -216,7 +265,10 @@ impl Workspace {
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0 || !name.starts_with('.') || name == ".htaccess"
+            });
         for entry in walker {
             match entry {
                 Ok(entry) => {
@@ -264,8 +316,9 @@ impl Workspace {
         .help("lint the directory it points into too, or pass `--allow-outside-roots`")
     }
 
-    /// Reads and parses a file from disk once; later calls return the same id.
-    fn load_disk(&mut self, path: &Path) -> Option<FileId> {
+    /// Reads and parses a file from disk once; later calls return the same
+    /// id. `dialect` is the includer's, if an include brought it in.
+    fn load_disk(&mut self, path: &Path, dialect: Option<Dialect>) -> Option<FileId> {
         let real = match std::fs::canonicalize(path) {
             Ok(real) => real,
             Err(error) => {
@@ -279,10 +332,13 @@ impl Workspace {
             }
         };
         if let Some(&id) = self.by_real_path.get(&real) {
+            if let Some(dialect) = dialect {
+                self.ensure_dialect(id, dialect);
+            }
             return Some(id);
         }
         match read::read_path(path, self.options.max_file_size) {
-            Ok(text) => self.load_text(path, Some(real), text, false),
+            Ok(text) => self.load_text(path, Some(real), text, false, dialect),
             Err(finding) => {
                 self.findings.push(*finding);
                 None
@@ -298,11 +354,18 @@ impl Workspace {
         real: Option<PathBuf>,
         text: read::Text,
         is_virtual: bool,
+        dialect: Option<Dialect>,
     ) -> Option<FileId> {
         if self.options.split_dumps && dump::is_dump(&text.text) {
             let mut first = None;
             for part in dump::split(&text.text) {
-                let id = self.add_file(part.path.clone(), part.text, Vec::new(), true);
+                let id = self.add_file(
+                    part.path.clone(),
+                    part.text,
+                    Vec::new(),
+                    true,
+                    Some(Dialect::Nginx),
+                );
                 self.virtual_files.insert(normalize(&part.path), id);
                 first.get_or_insert(id);
             }
@@ -313,7 +376,13 @@ impl Workspace {
         }
         let invalid_bytes = text.invalid_bytes();
         let first_invalid = text.invalid.first().copied();
-        let id = self.add_file(display.to_path_buf(), text.text, text.invalid, is_virtual);
+        let id = self.add_file(
+            display.to_path_buf(),
+            text.text,
+            text.invalid,
+            is_virtual,
+            dialect,
+        );
         match real {
             Some(real) => {
                 self.by_real_path.insert(real, id);
@@ -348,28 +417,19 @@ impl Workspace {
         text: String,
         invalid_utf8: Vec<(u32, u32)>,
         is_virtual: bool,
+        dialect: Option<Dialect>,
     ) -> FileId {
         let id = FileId(self.files.len() as u32);
-        let tree = nginx::parse(id, &text);
-        for error in &tree.errors {
-            let mut finding = Finding::at(
-                checks::SYNTAX_ERROR,
-                Severity::Error,
-                error.span,
-                &error.message,
-            )
-            .label(&error.label);
-            if let Some((span, label)) = &error.related {
-                finding = finding.related(*span, label);
-            }
-            if let Some(help) = &error.help {
-                finding = finding.help(help);
-            }
-            self.findings.push(finding);
-        }
+        let dialect = self
+            .options
+            .dialect
+            .or(dialect)
+            .unwrap_or_else(|| Dialect::detect(&path, &text));
+        let tree = dialect.parse(id, &text);
         self.files.push(LoadedFile {
             source: SourceFile::new(path, text).with_invalid_utf8(invalid_utf8),
             tree,
+            dialect,
         });
         self.is_virtual.push(is_virtual);
         id
@@ -382,7 +442,7 @@ impl Workspace {
         // an includer is resolved before the snippets it includes.
         ordered.sort_by_key(|(id, explicit, _)| {
             let path = &self.source(*id).path;
-            let is_main = path.file_name().is_some_and(|n| n == "nginx.conf");
+            let is_main = is_main_file(path);
             (!*explicit, !is_main, path.components().count())
         });
         let mut seen = HashSet::new();
@@ -391,8 +451,13 @@ impl Workspace {
             if !seen.insert(id) || included.contains(&id) {
                 continue;
             }
-            let (prefix, guessed) = self.prefix_for(id, under.as_deref());
-            let config = self.resolve(id, prefix, guessed);
+            let config = if self.file(id).dialect == Dialect::Apache {
+                let (root, guessed) = self.server_root_for(id, under.as_deref());
+                self.resolve_apache(id, root, guessed)
+            } else {
+                let (prefix, guessed) = self.prefix_for(id, under.as_deref());
+                self.resolve(id, prefix, guessed)
+            };
             included.extend(config.files.iter().skip(1).copied());
             self.configs.push(config);
         }
@@ -574,7 +639,7 @@ impl Workspace {
         };
         let full = normalize(&self.apply_maps(&full));
         if has_glob_magic(pattern) {
-            return self.glob_targets(&full, pattern, prefix, span);
+            return self.glob_targets(&full, pattern, prefix, span, Dialect::Nginx);
         }
         if let Some(&id) = self.virtual_files.get(&normalize(&absolute(&full))) {
             return vec![id];
@@ -612,7 +677,10 @@ impl Workspace {
                 self.outside_roots(&full, prefix, span);
                 Vec::new()
             }
-            Ok(_) => self.load_disk(&full).into_iter().collect(),
+            Ok(_) => self
+                .load_disk(&full, Some(Dialect::Nginx))
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -622,6 +690,7 @@ impl Workspace {
         pattern: &str,
         prefix: &Path,
         span: Span,
+        dialect: Dialect,
     ) -> Vec<FileId> {
         let text = full.to_string_lossy().to_string();
         let Ok(compiled) = glob::Pattern::new(&text) else {
@@ -632,7 +701,10 @@ impl Workspace {
                     span,
                     format!("`{pattern}` is not a valid glob pattern"),
                 )
-                .label("nginx refuses to start: glob() failed"),
+                .label(format!(
+                    "{} refuses to start: the pattern is invalid",
+                    dialect.server()
+                )),
             );
             return Vec::new();
         };
@@ -663,7 +735,7 @@ impl Workspace {
                         self.outside_roots(&path, prefix, span);
                         continue;
                     }
-                    if let Some(id) = self.load_disk(&path) {
+                    if let Some(id) = self.load_disk(&path, Some(dialect)) {
                         matches.push((path, id));
                     }
                 }
@@ -889,6 +961,16 @@ pub fn looks_like_nginx_config(path: &Path) -> bool {
     if matches!(ext.as_deref(), Some("conf" | "nginx" | "vhost" | "types")) {
         return true;
     }
+    if matches!(name.as_ref(), "apache2.conf" | "httpd.conf" | ".htaccess") {
+        return true;
+    }
+    // Apache's `mods-available/proxy.load`.
+    let parent = path.parent().and_then(|p| p.file_name());
+    if ext.as_deref() == Some("load")
+        && parent.is_some_and(|d| d.to_string_lossy().starts_with("mods-"))
+    {
+        return true;
+    }
     if matches!(
         name.as_ref(),
         "nginx.conf"
@@ -914,6 +996,12 @@ pub fn looks_like_nginx_config(path: &Path) -> bool {
         )
     });
     in_config_dir && ext.is_none()
+}
+
+/// The file a server starts from: `nginx.conf`, `apache2.conf`, `httpd.conf`.
+pub fn is_main_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == "nginx.conf" || n == "apache2.conf" || n == "httpd.conf")
 }
 
 /// An absolute form of `path` without touching the file system.

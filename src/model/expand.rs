@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
+use crate::load::apache::CONDITIONAL_SECTIONS;
 use crate::load::{Config, Context, Workspace};
 use crate::source::{FileId, SourceFile, Span};
-use crate::syntax::{Arg, Node, NodeIndex, ParsedFile};
+use crate::syntax::{Arg, Dialect, Node, NodeIndex, ParsedFile};
 
 /// A directive in the workspace: its file and its index there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +28,8 @@ pub struct Item {
     pub children: Vec<ItemId>,
     /// The innermost `include` that brought this directive in.
     pub via: Option<ItemId>,
+    /// An include, or an Apache conditional section: its children belong to
+    /// the enclosing block.
     pub is_include: bool,
 }
 
@@ -91,7 +94,15 @@ impl<'w> Expanded<'w> {
                 break;
             }
             let id = self.items.len() as ItemId;
-            let is_include = tree.value(text, &node.name) == "include";
+            let name = tree.value(text, &node.name);
+            // Apache's `<IfModule>` and friends are read like includes: their
+            // directives belong to the enclosing block, when the branch is taken.
+            let conditional = ws.file(file).dialect == Dialect::Apache
+                && node.children.is_some()
+                && CONDITIONAL_SECTIONS.contains(&name);
+            let is_include = conditional
+                || name == "include"
+                || (name == "includeoptional" && ws.file(file).dialect == Dialect::Apache);
             self.items.push(Item {
                 dir: DirRef { file, node: index },
                 parent,
@@ -100,7 +111,14 @@ impl<'w> Expanded<'w> {
                 is_include,
             });
             out.push(id);
-            let children = if is_include {
+            let children = if conditional {
+                match &node.children {
+                    Some(kids) if !self.config.apache.inactive.contains(&(file, index)) => {
+                        self.add_children(file, kids, parent, via, stack)
+                    }
+                    _ => Vec::new(),
+                }
+            } else if is_include {
                 let targets = self
                     .config
                     .includes

@@ -5,6 +5,7 @@
 //! and the array rule: one `proxy_set_header` at a level drops every
 //! inherited one). Rules read this, and look things up by index.
 
+pub mod apache;
 pub mod expand;
 pub mod ports;
 pub mod target;
@@ -14,6 +15,8 @@ pub mod version;
 use std::collections::HashMap;
 
 use crate::load::{Config, Workspace};
+use crate::syntax::Dialect;
+use apache::{ApacheWorker, Param};
 use expand::{Expanded, ItemId};
 use target::{Address, PassKind, PassTarget, parse_pass};
 pub use version::{Feature, NginxVersion};
@@ -42,6 +45,8 @@ pub struct UpstreamServer {
     pub down: bool,
     pub backup: bool,
     pub resolve: bool,
+    /// Apache: the member's protocol, URL and parameters.
+    pub apache: Option<ApacheWorker>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +84,10 @@ pub struct Route {
     /// The innermost `location` around it, and its server.
     pub location: Option<ItemId>,
     pub server: Option<ItemId>,
+    /// Which argument holds the target (nginx: 0; Apache's `ProxyPass /p url`: 1).
+    pub url_arg: usize,
+    /// Apache: the worker parameters written on the directive (`timeout=5`).
+    pub params: Vec<Param>,
 }
 
 /// A value assigned to a variable by `set` or `map`.
@@ -90,7 +99,10 @@ pub struct Assignment {
 
 pub struct Gateway<'w> {
     pub x: Expanded<'w>,
+    pub dialect: Dialect,
     pub version: NginxVersion,
+    /// Apache's `Listen` directives (nginx's listeners are in `servers`).
+    pub apache_listens: Vec<Listen>,
     pub servers: Vec<Server>,
     pub upstreams: Vec<Upstream>,
     pub upstream_by_name: HashMap<String, usize>,
@@ -104,14 +116,19 @@ impl<'w> Gateway<'w> {
         let x = Expanded::new(ws, config);
         let mut gateway = Gateway {
             x,
+            dialect: config.dialect,
             version,
+            apache_listens: Vec::new(),
             servers: Vec::new(),
             upstreams: Vec::new(),
             upstream_by_name: HashMap::new(),
             routes: Vec::new(),
             assignments: HashMap::new(),
         };
-        gateway.collect();
+        match gateway.dialect {
+            Dialect::Nginx => gateway.collect(),
+            Dialect::Apache => gateway.collect_apache(),
+        }
         gateway
     }
 
@@ -240,6 +257,7 @@ impl<'w> Gateway<'w> {
                         down: has("down"),
                         backup: has("backup"),
                         resolve: has("resolve"),
+                        apache: None,
                     });
                 }
                 "keepalive" => keepalive = Some(child),
@@ -294,6 +312,8 @@ impl<'w> Gateway<'w> {
             target,
             location,
             server,
+            url_arg: 0,
+            params: Vec::new(),
         });
     }
 

@@ -76,7 +76,8 @@ impl Diagnostic for Rendered {
 
 fn named_source(ws: &Workspace, span: Span) -> NamedSource<SharedText> {
     let source = ws.source(span.file);
-    NamedSource::new(source.display_name(), source.shared_text()).with_language("nginx")
+    let language = ws.file(span.file).dialect.name();
+    NamedSource::new(source.display_name(), source.shared_text()).with_language(language)
 }
 
 fn label(span: Span, text: &str, primary: bool) -> LabeledSpan {

@@ -55,7 +55,9 @@ fn descriptors() -> Vec<Value> {
                 "fullDescription": { "text": why },
                 "help": { "text": fix, "markdown": rule.doc },
                 "defaultConfiguration": { "level": level(rule.severity) },
-                "properties": { "tags": ["502", "nginx"] },
+                "properties": { "tags": std::iter::once("502")
+                    .chain(rule.dialects.iter().map(|d| d.name()))
+                    .collect::<Vec<_>>() },
             })
         })
         .collect();

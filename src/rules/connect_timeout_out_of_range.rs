@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, OptionKind, Rule, RuleOption};
+use super::{Check, NGINX, OptionKind, Rule, RuleOption};
 use crate::finding::{Finding, Severity};
 use crate::model::target::{Address, is_loopback};
 use crate::model::values::{format_duration, parse_duration};
@@ -28,6 +28,7 @@ pub static RULE: Rule = Rule {
             help: "connect timeouts above this are reported as info (nginx cannot wait longer)",
         },
     ],
+    dialects: NGINX,
     doc: include_str!("../../rules/connect-timeout-out-of-range.md"),
     check,
 };

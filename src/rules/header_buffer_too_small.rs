@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, OptionKind, Rule, RuleOption};
+use super::{Check, NGINX, OptionKind, Rule, RuleOption};
 use crate::finding::{Finding, Severity};
 use crate::model::target::PassKind;
 use crate::model::values::parse_size;
@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         default: "4k",
         help: "explicit `*_buffer_size` values below this are reported",
     }],
+    dialects: NGINX,
     doc: include_str!("../../rules/header-buffer-too-small.md"),
     check,
 };

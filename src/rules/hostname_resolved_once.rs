@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::target::{Address, is_ip};
 use crate::model::{Feature, Target};
@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "a backend host name that nginx resolves only at startup",
     severity: Severity::Warning,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/hostname-resolved-once.md"),
     check,
 };

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::Target;
 use crate::model::target::{Address, is_ip};
@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "`https://` to a host name with `proxy_ssl_server_name` off",
     severity: Severity::Warning,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/https-upstream-without-sni.md"),
     check,
 };

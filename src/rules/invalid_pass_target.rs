@@ -2,7 +2,7 @@
 //! scheme, an unknown scheme, a URI where nginx forbids one, a relative
 //! unix socket path.
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::Target;
 use crate::model::target::PassKind;
@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "a pass directive whose argument nginx refuses at startup",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/invalid-pass-target.md"),
     check,
 };

@@ -2,7 +2,7 @@
 //! backend longer than the backend does, and reuses one the backend is
 //! closing.
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::Feature;
 use crate::model::values::{format_duration, parse_duration};
@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     summary: "upstream keepalive that outlives the backend's own idle timeout",
     severity: Severity::Warning,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/keepalive-outlives-backend.md"),
     check,
 };

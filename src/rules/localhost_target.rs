@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::Target;
 use crate::model::target::Address;
@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "`localhost` as a backend, which is two addresses (127.0.0.1 and ::1)",
     severity: Severity::Warning,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/localhost-target.md"),
     check,
 };

@@ -3,6 +3,8 @@
 //! returns findings; the engine applies the user's settings (on/off,
 //! severity, options) and runs every enabled rule on every configuration.
 
+mod backend_reuse_race;
+mod balancer_no_live_members;
 mod connect_timeout_out_of_range;
 mod header_buffer_too_small;
 mod hostname_resolved_once;
@@ -14,9 +16,14 @@ mod next_upstream_disabled;
 mod protocol_port_mismatch;
 mod proxy_buffers_rejected;
 mod proxy_loop;
+mod proxy_module_missing;
+mod proxy_pass_path_in_location;
 mod read_timeout_too_low;
+mod response_field_size_too_small;
 mod scheme_port_mismatch;
+mod ssl_proxy_engine_off;
 mod ssl_verify_without_trusted_certificate;
+mod unix_socket_handler_incomplete;
 mod upstream_keepalive_misconfigured;
 mod upstream_no_live_servers;
 mod variable_pass_without_resolver;
@@ -26,7 +33,12 @@ use std::collections::HashMap;
 use crate::finding::{Finding, Severity};
 use crate::load::Workspace;
 use crate::model::expand::ItemId;
-use crate::model::{Gateway, NginxVersion, values};
+use crate::model::{Gateway, NginxVersion, Route, Target, values};
+use crate::syntax::Dialect;
+
+pub const NGINX: &[Dialect] = &[Dialect::Nginx];
+pub const APACHE: &[Dialect] = &[Dialect::Apache];
+pub const BOTH: &[Dialect] = &[Dialect::Nginx, Dialect::Apache];
 
 /// The kind of value an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +72,8 @@ pub struct Rule {
     pub summary: &'static str,
     pub severity: Severity,
     pub options: &'static [RuleOption],
+    /// The servers it checks.
+    pub dialects: &'static [Dialect],
     /// `rules/<name>.md`, embedded.
     pub doc: &'static str,
     pub check: fn(&Check<'_>) -> Vec<Finding>,
@@ -73,6 +87,8 @@ impl std::fmt::Debug for Rule {
 
 /// Every rule, sorted by name.
 pub static RULES: &[&Rule] = &[
+    &backend_reuse_race::RULE,
+    &balancer_no_live_members::RULE,
     &connect_timeout_out_of_range::RULE,
     &header_buffer_too_small::RULE,
     &hostname_resolved_once::RULE,
@@ -84,9 +100,14 @@ pub static RULES: &[&Rule] = &[
     &protocol_port_mismatch::RULE,
     &proxy_buffers_rejected::RULE,
     &proxy_loop::RULE,
+    &proxy_module_missing::RULE,
+    &proxy_pass_path_in_location::RULE,
     &read_timeout_too_low::RULE,
+    &response_field_size_too_small::RULE,
     &scheme_port_mismatch::RULE,
+    &ssl_proxy_engine_off::RULE,
     &ssl_verify_without_trusted_certificate::RULE,
+    &unix_socket_handler_incomplete::RULE,
     &upstream_keepalive_misconfigured::RULE,
     &upstream_no_live_servers::RULE,
     &variable_pass_without_resolver::RULE,
@@ -122,6 +143,28 @@ pub struct Settings {
 pub struct BackendFacts {
     /// How long the backend keeps an idle keep-alive connection, in ms.
     pub idle_timeout: Option<u64>,
+    /// The largest response header line the backend sends, in bytes.
+    pub header_size: Option<u64>,
+}
+
+impl Settings {
+    /// What `[backends]` says about a route's backend: keyed by the upstream
+    /// or balancer name (`pool` or `balancer://pool`), or by `host:port`.
+    pub fn backend_for(&self, g: &Gateway<'_>, route: &Route) -> Option<(String, &BackendFacts)> {
+        let mut keys: Vec<String> = Vec::new();
+        if let Some(upstream) = g.upstream_of(route) {
+            keys.push(upstream.name.clone());
+            if let Some(bare) = upstream.name.strip_prefix("balancer://") {
+                keys.push(bare.to_string());
+            }
+        }
+        if let Target::Address(address) = &route.target {
+            keys.push(address.to_string());
+            keys.extend(address.host().map(String::from));
+        }
+        keys.into_iter()
+            .find_map(|k| self.backends.get(&k).map(|facts| (k, facts)))
+    }
 }
 
 impl Settings {
@@ -205,7 +248,7 @@ pub fn run(ws: &Workspace, settings: &Settings) -> Vec<Finding> {
     for config in &ws.configs {
         let gateway = Gateway::build(ws, config, settings.version);
         for &rule in RULES {
-            if !settings.enabled(rule) {
+            if !settings.enabled(rule) || !rule.dialects.contains(&gateway.dialect) {
                 continue;
             }
             let check = Check {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 
 pub static RULE: Rule = Rule {
@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     summary: "`proxy_next_upstream off` on a route to a pool of several servers",
     severity: Severity::Warning,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/next-upstream-disabled.md"),
     check,
 };

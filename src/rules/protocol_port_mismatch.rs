@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::expand::ItemId;
 use crate::model::ports::{PHP_FPM_PORT, non_http_service, speaks_plain_http, speaks_tls};
@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "a pass directive whose protocol the backend at that address does not speak",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/protocol-port-mismatch.md"),
     check,
 };

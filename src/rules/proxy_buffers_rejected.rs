@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::expand::ItemId;
 use crate::model::target::PassKind;
@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     summary: "`*_buffer_size`, `*_buffers` and `*_busy_buffers_size` that nginx refuses to start with",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/proxy-buffers-rejected.md"),
     check,
 };

@@ -2,7 +2,7 @@
 //! listeners, where the proxied request lands in the same server and
 //! location again, and again, until nginx runs out of connections.
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::target::{Address, PassKind, is_loopback};
 use std::collections::{HashMap, HashSet};
@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     summary: "a route that proxies back to the same server and location",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/proxy-loop.md"),
     check,
 };

@@ -3,9 +3,13 @@
 
 use std::collections::HashSet;
 
-use super::{Check, OptionKind, Rule, RuleOption};
+use super::{BOTH, Check, OptionKind, Rule, RuleOption};
 use crate::finding::{Finding, Severity};
+use crate::model::target::PassKind;
 use crate::model::values::{format_duration, parse_duration};
+use crate::model::{Gateway, Route};
+use crate::source::Span;
+use crate::syntax::Dialect;
 
 pub static RULE: Rule = Rule {
     name: "read-timeout-too-low",
@@ -25,11 +29,15 @@ pub static RULE: Rule = Rule {
             help: "timeouts below this are reported as errors",
         },
     ],
+    dialects: BOTH,
     doc: include_str!("../../rules/read-timeout-too-low.md"),
     check,
 };
 
 fn check(check: &Check<'_>) -> Vec<Finding> {
+    if check.gateway.dialect == Dialect::Apache {
+        return check_apache(check);
+    }
     let g = check.gateway;
     let min = check.duration("min");
     let error_below = check.duration("error-below");
@@ -101,4 +109,101 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Apache: a worker's `timeout=`, else `ProxyTimeout`, else `Timeout` (60s
+/// when none is set) bounds each read from the backend. Running out is a
+/// 502 on `http://` and a 504 on `fcgi://`.
+fn check_apache(check: &Check<'_>) -> Vec<Finding> {
+    let g = check.gateway;
+    let min = check.duration("min");
+    let error_below = check.duration("error-below");
+    let mut seen = HashSet::new();
+    let mut findings = Vec::new();
+    for route in &g.routes {
+        for (span, written, value) in apache_read_timeouts(g, route) {
+            if !seen.insert(span) {
+                continue;
+            }
+            let ms = match parse_duration(&value) {
+                Ok(ms) => ms,
+                Err(why) => {
+                    findings.push(
+                        Finding::at(
+                            RULE.name,
+                            Severity::Error,
+                            span,
+                            format!("httpd rejects `{written}`: {why}"),
+                        )
+                        .label("invalid value")
+                        .help("write whole seconds (`60`), or milliseconds with `ms` where httpd allows it"),
+                    );
+                    continue;
+                }
+            };
+            if ms >= min {
+                continue;
+            }
+            let severity = if ms < error_below {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let (status, log) = match route.kind {
+                PassKind::FastCgi => (
+                    504,
+                    "[proxy_fcgi:error] (70007)The timeout specified has expired: AH01075: Error dispatching request to 127.0.0.1:9000:",
+                ),
+                _ => (
+                    502,
+                    "[proxy_http:error] (70007)The timeout specified has expired: AH01102: error reading status line from remote server 127.0.0.1:8080",
+                ),
+            };
+            findings.push(
+                Finding::at(
+                    RULE.name,
+                    severity,
+                    span,
+                    format!("`{written}` is below {}", format_duration(min)),
+                )
+                .label(format!(
+                    "httpd answers {status} when the backend takes longer than {} to respond",
+                    format_duration(ms)
+                ))
+                .related(g.x.arg_span(route.item, route.url_arg), "the route it bounds")
+                .help(format!(
+                    "raise it to at least {} (httpd's default is `Timeout 60`), above the slowest response the backend legitimately takes",
+                    check.option_display("min")
+                ))
+                .log(log),
+            );
+        }
+    }
+    findings
+}
+
+/// The read timeouts that bound a route: each worker's `timeout=` (on the
+/// route or on each balancer member), else the server's `ProxyTimeout` or
+/// `Timeout`. (span, as written, value)
+fn apache_read_timeouts(g: &Gateway<'_>, route: &Route) -> Vec<(Span, String, String)> {
+    let own: Vec<(Span, String, String)> = g
+        .route_param(route, "timeout")
+        .into_iter()
+        .map(|(item, p)| {
+            let span = g.x.arg_span(item, p.arg);
+            (span, format!("timeout={}", p.value), p.value.clone())
+        })
+        .collect();
+    if !own.is_empty() {
+        return own;
+    }
+    ["proxytimeout", "timeout"]
+        .into_iter()
+        .find_map(|name| g.server_setting(route, name))
+        .and_then(|item| {
+            let value = g.x.value(item, 0)?;
+            Some((g.x.arg_span(item, 0), g.x.text(item), value.to_string()))
+        })
+        .into_iter()
+        .collect()
 }

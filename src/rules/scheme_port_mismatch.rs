@@ -2,7 +2,7 @@
 //! HTTP port, directly or through an upstream's servers (whose port is 80
 //! when they name none, whatever the scheme).
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::ports::{speaks_plain_http, speaks_tls};
 use crate::model::target::{Address, PassKind, Scheme};
@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "`http://` to a port that speaks TLS, or `https://` to one that speaks plain HTTP",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/scheme-port-mismatch.md"),
     check,
 };

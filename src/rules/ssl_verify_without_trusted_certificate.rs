@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 
 pub static RULE: Rule = Rule {
@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     summary: "`proxy_ssl_verify on` with no `proxy_ssl_trusted_certificate`",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/ssl-verify-without-trusted-certificate.md"),
     check,
 };

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::Feature;
 use crate::model::target::PassKind;
@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     summary: "an upstream with keepalive used by a route that closes every connection",
     severity: Severity::Warning,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/upstream-keepalive-misconfigured.md"),
     check,
 };

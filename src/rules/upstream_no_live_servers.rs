@@ -1,7 +1,7 @@
 //! `upstream-no-live-servers`: a pool nginx can never send a request to,
 //! and a route to a pool name that does not exist.
 
-use super::{Check, Rule, closest};
+use super::{Check, NGINX, Rule, closest};
 use crate::finding::{Finding, Severity};
 use crate::model::Target;
 use crate::model::target::{Address, is_ip};
@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     summary: "an upstream with no server that can take a request, or a route to an upstream that does not exist",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/upstream-no-live-servers.md"),
     check,
 };

@@ -1,7 +1,7 @@
 //! `variable-pass-without-resolver`: a pass directive with variables makes
 //! nginx resolve the host name for each request, which needs a `resolver`.
 
-use super::{Check, Rule};
+use super::{Check, NGINX, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::Target;
 use crate::model::target::is_ip;
@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     summary: "a pass directive whose host is resolved per request, with no `resolver` set",
     severity: Severity::Error,
     options: &[],
+    dialects: NGINX,
     doc: include_str!("../../rules/variable-pass-without-resolver.md"),
     check,
 };

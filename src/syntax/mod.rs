@@ -1,8 +1,13 @@
 //! The dialect-neutral configuration tree: directives with arguments and an
 //! optional block, every piece carrying its exact byte span. Only the
-//! dialect modules (`nginx`) touch pest; everything after them sees this.
+//! dialect modules (`nginx`, `apache`) touch pest; everything after them
+//! sees this.
 
+pub mod apache;
+pub mod dialect;
 pub mod nginx;
+
+pub use dialect::Dialect;
 
 use crate::source::{FileId, Span};
 
@@ -47,6 +52,8 @@ pub enum Terminator {
     },
     /// Neither `;` nor `{`: a syntax error was reported for it.
     Missing,
+    /// Apache: a directive ends with its line.
+    LineEnd,
 }
 
 /// A node's position in its file's arena.

@@ -334,7 +334,9 @@ impl<'t> Lowering<'t> {
             Terminator::Semicolon(s) => s,
             Terminator::Block { close: Some(c), .. } if is_lua => c,
             Terminator::Block { open, .. } => open,
-            Terminator::Missing => args.last().map(|a| a.span).unwrap_or(name.span),
+            Terminator::Missing | Terminator::LineEnd => {
+                args.last().map(|a| a.span).unwrap_or(name.span)
+            }
         };
         let span = name.span.to(end);
         self.check_continuation(&name, &args);

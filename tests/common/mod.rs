@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod e2e;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -125,6 +127,8 @@ pub fn gatelint_unprivileged(dir: &Path, args: &[&str]) -> Run {
 
 /// A fenced example of a rule page: ```nginx fails KEY=VALUE …```.
 pub struct DocExample {
+    /// `nginx` or `apache`: the fence's language.
+    pub dialect: String,
     pub fails: bool,
     pub text: String,
     /// The line of the page where the example's text starts.
@@ -145,7 +149,10 @@ pub fn doc_examples(doc: &str) -> Vec<DocExample> {
             }
             continue;
         }
-        let Some(info) = line.strip_prefix("```nginx") else {
+        let Some((dialect, info)) = ["nginx", "apache"]
+            .into_iter()
+            .find_map(|d| line.strip_prefix(&format!("```{d}")).map(|info| (d, info)))
+        else {
             continue;
         };
         let mut words = info.split_whitespace();
@@ -159,6 +166,7 @@ pub fn doc_examples(doc: &str) -> Vec<DocExample> {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         current = Some(DocExample {
+            dialect: dialect.to_string(),
             fails,
             text: String::new(),
             line: i + 2,

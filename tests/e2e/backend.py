@@ -6,6 +6,7 @@ usage: backend.py MODE PORT [CERT KEY]
   slow  answers after 5 seconds (for read timeouts)
   tls   like http, over TLS with the given certificate
   bigheaders  answers with 6 KB of Set-Cookie headers
+  hugeheader  answers with one 12 KB Set-Cookie line
 (`none` in a test means no backend is started on that port.)
 Prints "ready" once listening; the test kills it when done.
 """
@@ -35,6 +36,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(5)
         body = b"ok\n"
         self.send_response(200)
+        if MODE == "hugeheader":
+            self.send_header("Set-Cookie", "session=%s; Path=/; HttpOnly" % ("x" * 12000))
         if MODE == "bigheaders":
             for i in range(6):
                 self.send_header("Set-Cookie", "session%d=%s; Path=/; HttpOnly" % (i, "x" * 1000))

@@ -1,0 +1,141 @@
+//! What the proof harnesses (`e2e_nginx.rs`, `e2e_apache.rs`) share: free
+//! loopback ports, a certificate made at test time, the test backends,
+//! bounded waits, and processes that stop when dropped.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Stops the process when dropped, so a failing assertion leaves nothing
+/// behind: SIGTERM first (nginx's master then stops its workers), SIGKILL
+/// if it has not exited within five seconds.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = super::bounded_for(
+        Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
+
+pub fn start_backend(kind: &str, port: u16, certs: &(PathBuf, PathBuf)) -> Running {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/backend.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(kind)
+        .arg(port.to_string())
+        .arg(&certs.0)
+        .arg(&certs.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs the backend");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+    assert_eq!(line.trim(), "ready", "the {kind} backend did not start");
+    Running(child)
+}
+
+pub fn backend_kind(attrs: &HashMap<String, String>, port: u16) -> String {
+    let spec = attrs.get("backend").map(String::as_str).unwrap_or("http");
+    if !spec.contains(':') {
+        return spec.to_string();
+    }
+    spec.split(',')
+        .filter_map(|pair| pair.split_once(':'))
+        .find(|(p, _)| p.parse::<u16>().ok() == Some(port))
+        .map(|(_, kind)| kind.to_string())
+        .unwrap_or_else(|| "http".into())
+}
+
+pub fn get(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().ok()?,
+        Duration::from_secs(5),
+    )
+    .ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: shop.example.com\r\n\r\n"
+    )
+    .ok()?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub fn wait_for_port(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(
+            &format!("127.0.0.1:{port}").parse().unwrap(),
+            Duration::from_millis(200),
+        )
+        .is_ok()
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}

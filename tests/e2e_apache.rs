@@ -1,0 +1,343 @@
+//! Proves each Apache rule's claim against Debian's real httpd (`apache2`),
+//! as `e2e_nginx.rs` does for nginx: every ` ```apache ` example whose fence
+//! says `e2e=STATUS` or `e2e=refuses` is linted, then run. `Listen` and
+//! `<VirtualHost>` ports and loopback backend URLs are moved to free ports
+//! on 127.0.0.1, the backends the fence names are started, httpd runs in the
+//! foreground with a scratch ServerRoot, and one request is sent. A failing
+//! example must give its status and its `AH` code (or its whole line) in
+//! error.log; a passing one must give its status.
+//!
+//! Examples that load no modules get the ones a reverse proxy uses; examples
+//! with `LoadModule` lines get only those, plus an MPM. Every wait is
+//! bounded, every process is stopped by its handle. Without apache2 the test
+//! says it skipped.
+
+mod common;
+
+use common::e2e::{
+    Running, backend_kind, free_port, get, self_signed, start_backend, wait_for_port,
+};
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use gatelint::lint::lint;
+use gatelint::load::{Input, Options};
+use gatelint::model::apache::{ApacheUrl, parse_url};
+use gatelint::model::target::is_loopback;
+use gatelint::rules::{RULES, Settings};
+use gatelint::source::FileId;
+use gatelint::syntax::{Dialect, apache};
+
+const MODULES: &str = "/usr/lib/apache2/modules";
+
+/// Modules loaded for examples that load none themselves.
+const DEFAULT_MODULES: &[&str] = &[
+    "mpm_event",
+    "authz_core",
+    "proxy",
+    "proxy_http",
+    "proxy_fcgi",
+    "proxy_balancer",
+    "slotmem_shm",
+    "lbmethod_byrequests",
+    "ssl",
+    "rewrite",
+    "headers",
+];
+
+struct Rewritten {
+    text: String,
+    /// Original port → httpd's port.
+    listens: HashMap<u16, u16>,
+    backends: HashMap<u16, (u16, String)>,
+}
+
+fn port_of(value: &str) -> Option<u16> {
+    value.rsplit(':').next().and_then(|p| p.parse().ok())
+}
+
+fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
+    let tree = apache::parse(FileId(0), text);
+    let value = |arg| tree.value(text, arg).to_string();
+    let mut listens: HashMap<u16, u16> = HashMap::new();
+    for node in tree.nodes.iter().filter(|n| n.is_directive()) {
+        let name = value(&node.name);
+        if name == "listen" || name == "virtualhost" {
+            for arg in &node.args {
+                let port = port_of(&value(arg)).unwrap_or(80);
+                listens.entry(port).or_insert_with(free_port);
+            }
+        }
+    }
+    if listens.is_empty() {
+        listens.insert(80, free_port());
+    }
+    let mut backends: HashMap<u16, (u16, String)> = HashMap::new();
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for node in tree.nodes.iter().filter(|n| n.is_directive()) {
+        let name = value(&node.name);
+        for arg in &node.args {
+            let raw = value(arg);
+            if name == "listen" {
+                let port = port_of(&raw).unwrap_or(80);
+                edits.push((arg.span.range(), format!("127.0.0.1:{}", listens[&port])));
+                continue;
+            }
+            if name == "virtualhost" {
+                let port = port_of(&raw).unwrap_or(80);
+                edits.push((arg.span.range(), format!("127.0.0.1:{}", listens[&port])));
+                continue;
+            }
+            let url = raw.strip_prefix("proxy:").unwrap_or(&raw);
+            let Ok(ApacheUrl::Worker(_, pass)) = parse_url(url) else {
+                continue;
+            };
+            let (Some(port), false) = (pass.port, pass.host_is_variable) else {
+                continue;
+            };
+            if pass.unix.is_some() || !is_loopback(&pass.host) {
+                continue;
+            }
+            let free = backends
+                .entry(port)
+                .or_insert_with(|| (free_port(), backend_kind(attrs, port)))
+                .0;
+            let written = format!("{}:{port}", pass.host);
+            let replaced = if raw.contains(&written) {
+                raw.replacen(&written, &format!("127.0.0.1:{free}"), 1)
+            } else {
+                raw.replacen(&pass.host, &format!("127.0.0.1:{free}"), 1)
+            };
+            let quoted = matches!(arg.quote, gatelint::syntax::Quote::Double);
+            let replaced = if quoted {
+                format!("\"{replaced}\"")
+            } else {
+                replaced
+            };
+            edits.push((arg.span.range(), replaced));
+        }
+    }
+    let mut out = text.to_string();
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    for (range, replacement) in edits {
+        out.replace_range(range, &replacement);
+    }
+    Rewritten {
+        text: out,
+        listens,
+        backends,
+    }
+}
+
+/// A complete httpd.conf around the example.
+fn wrap(example: &str, rewritten: &Rewritten, dir: &Path) -> String {
+    let mut conf = format!(
+        "ServerRoot {0}\nServerName localhost\nPidFile {0}/httpd.pid\nErrorLog {0}/error.log\nLogLevel warn\nDefaultRuntimeDir {0}\nMutex file:{0} default\nDocumentRoot {0}/htdocs\n",
+        dir.display()
+    );
+    if common::is_root() {
+        conf.push_str("User nobody\nGroup nogroup\n");
+    }
+    if example.to_ascii_lowercase().contains("loadmodule") {
+        if !example.contains("mpm_") {
+            conf.push_str(&format!(
+                "LoadModule mpm_event_module {MODULES}/mod_mpm_event.so\n"
+            ));
+        }
+    } else {
+        for module in DEFAULT_MODULES {
+            conf.push_str(&format!(
+                "LoadModule {module}_module {MODULES}/mod_{module}.so\n"
+            ));
+        }
+    }
+    let listens_itself = example.to_ascii_lowercase().contains("\nlisten ")
+        || example.to_ascii_lowercase().starts_with("listen ");
+    if !listens_itself {
+        for port in rewritten.listens.values() {
+            conf.push_str(&format!("Listen 127.0.0.1:{port}\n"));
+        }
+    }
+    conf.push_str(&rewritten.text);
+    conf
+}
+
+fn apache_binary() -> Option<&'static str> {
+    ["/usr/sbin/apache2", "/usr/sbin/httpd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+/// What error.log must show for a failing example: the rule's `AH` code
+/// when its line has one (the rest names addresses that vary), else the
+/// line without its level.
+fn expected_log(rule: &str, text: &str) -> Option<String> {
+    let input = Input::Text {
+        name: Some("example.conf".into()),
+        bytes: text.as_bytes().to_vec(),
+    };
+    let settings = Settings {
+        select: Some(vec![rule.to_string()]),
+        ..Settings::default()
+    };
+    let options = Options {
+        dialect: Some(Dialect::Apache),
+        ..Options::default()
+    };
+    let outcome = lint(&[input], options, &settings);
+    let log = outcome
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)?
+        .log
+        .clone()?;
+    let code = log.split_whitespace().find(|w| {
+        w.len() >= 7 && w.starts_with("AH") && w[2..7].chars().all(|c| c.is_ascii_digit())
+    });
+    Some(match code {
+        Some(code) => code[..7].to_string(),
+        None => log
+            .split_once("] ")
+            .map_or(log.as_str(), |(_, rest)| rest)
+            .to_string(),
+    })
+}
+
+fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(dir.path().join("htdocs")).unwrap();
+    let certs = self_signed(dir.path());
+    let rewritten = rewrite(&example.text, &example.attrs);
+    let conf = dir.path().join("httpd.conf");
+    std::fs::write(&conf, wrap(&example.text, &rewritten, dir.path())).unwrap();
+    let error_log = dir.path().join("error.log");
+    let log_text = || std::fs::read_to_string(&error_log).unwrap_or_default();
+    let expected = if example.fails {
+        expected_log(rule, &example.text)
+    } else {
+        None
+    };
+    let test = common::bounded_for(
+        Command::new(httpd).arg("-t").arg("-f").arg(&conf),
+        Duration::from_secs(20),
+    );
+    if claim == "refuses" {
+        let said = format!("{}{}", String::from_utf8_lossy(&test.stderr), log_text());
+        if test.status.success() {
+            return Err("httpd -t accepted it, but the page says httpd refuses to start".into());
+        }
+        return match expected {
+            Some(line) if !said.contains(&line) => {
+                Err(format!("httpd refused, but not with `{line}`:\n{said}"))
+            }
+            _ => Ok(()),
+        };
+    }
+    if !test.status.success() {
+        return Err(format!(
+            "httpd -t failed:\n{}{}",
+            String::from_utf8_lossy(&test.stderr),
+            log_text()
+        ));
+    }
+    let _backends: Vec<Running> = rewritten
+        .backends
+        .values()
+        .filter(|(_, kind)| kind != "none")
+        .map(|(port, kind)| start_backend(kind, *port, &certs))
+        .collect();
+    let server = Running(
+        Command::new(httpd)
+            .args(["-DFOREGROUND", "-f"])
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("httpd did not start: {e}"))?,
+    );
+    let entry = *rewritten
+        .listens
+        .iter()
+        .min_by_key(|(orig, _)| **orig)
+        .map(|(_, p)| p)
+        .ok_or("the example listens nowhere")?;
+    if !wait_for_port(entry) {
+        return Err(format!("httpd did not listen:\n{}", log_text()));
+    }
+    let path = example.attrs.get("path").map(String::as_str).unwrap_or("/");
+    let status = get(entry, path);
+    drop(server);
+    let want: u16 = claim
+        .parse()
+        .map_err(|_| format!("`e2e={claim}` is not a status"))?;
+    if status != Some(want) {
+        return Err(format!(
+            "expected {want}, got {status:?}\nconfig:\n{}\nerror.log:\n{}",
+            rewritten.text,
+            log_text()
+        ));
+    }
+    if let Some(line) = expected {
+        if !log_text().contains(&line) {
+            return Err(format!("error.log lacks `{line}`:\n{}", log_text()));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn rules_prove_their_claims_on_real_httpd() {
+    let Some(httpd) = apache_binary() else {
+        assert!(
+            std::env::var_os("GATELINT_REQUIRE_E2E").is_none(),
+            "GATELINT_REQUIRE_E2E is set but apache2 is missing"
+        );
+        common::skipped(
+            "rules_prove_their_claims_on_real_httpd: apache2 is not installed (apt-get install apache2; scripts/test-all.sh does)",
+        );
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut proven = 0;
+    for rule in RULES {
+        for example in common::doc_examples(rule.doc) {
+            if example.dialect != "apache" {
+                continue;
+            }
+            let Some(claim) = example.attrs.get("e2e").cloned() else {
+                continue;
+            };
+            if claim == "no" {
+                continue;
+            }
+            match prove(httpd, rule.name, &example, &claim) {
+                Ok(()) => proven += 1,
+                Err(e) => {
+                    failures.push(format!("rules/{}.md line {}: {e}", rule.name, example.line))
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(proven > 0, "no Apache example was run");
+    for rule in RULES
+        .iter()
+        .filter(|r| r.severity == gatelint::finding::Severity::Error)
+        .filter(|r| r.dialects.contains(&Dialect::Apache))
+    {
+        let proven = common::doc_examples(rule.doc).iter().any(|e| {
+            e.dialect == "apache" && e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no")
+        });
+        assert!(
+            proven,
+            "rules/{}.md claims a failure but no failing example is run against httpd",
+            rule.name
+        );
+    }
+}
