@@ -442,6 +442,8 @@ struct RuleRow {
     name: &'static str,
     kind: &'static str,
     severity: &'static str,
+    /// The servers a rule checks (checks made while reading apply to all).
+    dialects: &'static [Dialect],
     summary: &'static str,
     options: Vec<OptionRow>,
 }
@@ -460,6 +462,7 @@ fn rule_rows() -> Vec<RuleRow> {
             name: r.name,
             kind: "rule",
             severity: r.severity.as_str(),
+            dialects: r.dialects,
             summary: r.summary,
             options: r
                 .options
@@ -476,6 +479,7 @@ fn rule_rows() -> Vec<RuleRow> {
         name,
         kind: "check",
         severity: crate::finding::checks::default_severity(name).as_str(),
+        dialects: crate::rules::BOTH,
         summary: crate::finding::checks::summary(name),
         options: Vec::new(),
     }));
@@ -495,13 +499,18 @@ fn list_rules(args: RulesArgs) -> Result<ExitCode, String> {
                     in_checks = true;
                     out.push_str("\nChecks made while reading files:\n");
                 }
+                let servers = match row.dialects {
+                    [Dialect::Nginx] => "nginx",
+                    [Dialect::Apache] => "apache",
+                    _ => "both",
+                };
                 out.push_str(&format!(
-                    "  {:width$}  {:7}  {}\n",
-                    row.name, row.severity, row.summary
+                    "  {:width$}  {:7}  {:6}  {}\n",
+                    row.name, row.severity, servers, row.summary
                 ));
                 for option in &row.options {
                     out.push_str(&format!(
-                        "  {:width$}           option {} = \"{}\": {}\n",
+                        "  {:width$}                   option {} = \"{}\": {}\n",
                         "", option.name, option.default, option.help
                     ));
                 }

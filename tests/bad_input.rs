@@ -151,6 +151,46 @@ fn a_directory_symlink_loop_is_reported_not_followed_forever() {
 }
 
 #[test]
+fn a_broken_link_matched_by_an_include_glob_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "apache2.conf",
+        "Include conf-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n",
+    );
+    write(dir.path(), "conf-enabled/ok.conf", "ServerTokens Prod\n");
+    write(dir.path(), "sites-enabled/ok.conf", "ServerName a\n");
+    for sub in ["conf-enabled", "sites-enabled"] {
+        std::os::unix::fs::symlink("../gone/x.conf", dir.path().join(sub).join("broken.conf"))
+            .unwrap();
+    }
+    let run = gatelint(dir.path(), &["lint", "--format", "json", "apache2.conf"]);
+    let broken: Vec<_> = findings_of(&run)
+        .into_iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("is a broken symbolic link to `../gone/x.conf`")
+        })
+        .collect();
+    assert_eq!(broken.len(), 2, "{broken:?}");
+    // httpd refuses a broken file matched by `Include`; `IncludeOptional`
+    // skips it.
+    assert_eq!(broken[0]["severity"], "error");
+    assert_eq!(broken[0]["line"], 1);
+    assert_eq!(broken[1]["severity"], "warning");
+    assert_eq!(broken[1]["line"], 2);
+    assert!(
+        findings_of(&run)
+            .iter()
+            .all(|f| f["rule"] != "include-outside-roots"),
+        "a broken link is not outside the roots"
+    );
+    assert_eq!(run.summary()["files"], 3);
+}
+
+#[test]
 fn an_unreadable_file_is_reported_and_others_are_linted() {
     let dir = tempfile::tempdir().unwrap();
     let locked = write(dir.path(), "locked.conf", "events {}\n");

@@ -14,9 +14,7 @@
 
 mod common;
 
-use common::e2e::{
-    Running, backend_kind, free_port, get, self_signed, start_backend, wait_for_port,
-};
+use common::e2e::{Running, backend_kind, free_port, self_signed, start_backend};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,7 +25,7 @@ use gatelint::lint::lint;
 use gatelint::load::{Input, Options};
 use gatelint::model::apache::{ApacheUrl, parse_url};
 use gatelint::model::target::is_loopback;
-use gatelint::rules::{RULES, Settings};
+use gatelint::rules::Settings;
 use gatelint::source::FileId;
 use gatelint::syntax::{Dialect, apache};
 
@@ -228,15 +226,12 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
     );
     if claim == "refuses" {
         let said = format!("{}{}", String::from_utf8_lossy(&test.stderr), log_text());
-        if test.status.success() {
-            return Err("httpd -t accepted it, but the page says httpd refuses to start".into());
-        }
-        return match expected {
-            Some(line) if !said.contains(&line) => {
-                Err(format!("httpd refused, but not with `{line}`:\n{said}"))
-            }
-            _ => Ok(()),
-        };
+        return common::e2e::check_refusal(
+            "httpd",
+            test.status.success(),
+            &said,
+            expected.as_deref(),
+        );
     }
     if !test.status.success() {
         return Err(format!(
@@ -267,28 +262,16 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
         .min_by_key(|(orig, _)| **orig)
         .map(|(_, p)| p)
         .ok_or("the example listens nowhere")?;
-    if !wait_for_port(entry) {
-        return Err(format!("httpd did not listen:\n{}", log_text()));
-    }
-    let path = example.attrs.get("path").map(String::as_str).unwrap_or("/");
-    let status = get(entry, path);
-    drop(server);
-    let want: u16 = claim
-        .parse()
-        .map_err(|_| format!("`e2e={claim}` is not a status"))?;
-    if status != Some(want) {
-        return Err(format!(
-            "expected {want}, got {status:?}\nconfig:\n{}\nerror.log:\n{}",
-            rewritten.text,
-            log_text()
-        ));
-    }
-    if let Some(line) = expected {
-        if !log_text().contains(&line) {
-            return Err(format!("error.log lacks `{line}`:\n{}", log_text()));
-        }
-    }
-    Ok(())
+    common::e2e::request_and_check(
+        server,
+        "httpd",
+        entry,
+        example,
+        claim,
+        expected.as_deref(),
+        &rewritten.text,
+        &error_log,
+    )
 }
 
 #[test]
@@ -303,41 +286,7 @@ fn rules_prove_their_claims_on_real_httpd() {
         );
         return;
     };
-    let mut failures = Vec::new();
-    let mut proven = 0;
-    for rule in RULES {
-        for example in common::doc_examples(rule.doc) {
-            if example.dialect != "apache" {
-                continue;
-            }
-            let Some(claim) = example.attrs.get("e2e").cloned() else {
-                continue;
-            };
-            if claim == "no" {
-                continue;
-            }
-            match prove(httpd, rule.name, &example, &claim) {
-                Ok(()) => proven += 1,
-                Err(e) => {
-                    failures.push(format!("rules/{}.md line {}: {e}", rule.name, example.line))
-                }
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    assert!(proven > 0, "no Apache example was run");
-    for rule in RULES
-        .iter()
-        .filter(|r| r.severity == gatelint::finding::Severity::Error)
-        .filter(|r| r.dialects.contains(&Dialect::Apache))
-    {
-        let proven = common::doc_examples(rule.doc).iter().any(|e| {
-            e.dialect == "apache" && e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no")
-        });
-        assert!(
-            proven,
-            "rules/{}.md claims a failure but no failing example is run against httpd",
-            rule.name
-        );
-    }
+    common::e2e::prove_all(Dialect::Apache, "httpd", |rule, example, claim| {
+        prove(httpd, rule, example, claim)
+    });
 }

@@ -14,9 +14,7 @@
 
 mod common;
 
-use common::e2e::{
-    Running, backend_kind, free_port, get, self_signed, start_backend, wait_for_port,
-};
+use common::e2e::{Running, backend_kind, free_port, self_signed, start_backend};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,9 +25,9 @@ use gatelint::lint::lint;
 use gatelint::load::{Input, Options};
 use gatelint::model::parse_listen;
 use gatelint::model::target::{PassKind, is_loopback, parse_pass};
-use gatelint::rules::{RULES, Settings};
+use gatelint::rules::Settings;
 use gatelint::source::FileId;
-use gatelint::syntax::nginx;
+use gatelint::syntax::{Dialect, nginx};
 
 /// The example with its listeners and backends moved to free loopback ports.
 struct Rewritten {
@@ -178,12 +176,6 @@ fn nginx_binary() -> Option<&'static str> {
         .find(|p| Path::new(p).exists())
 }
 
-struct Proof {
-    rule: &'static str,
-    line: usize,
-    outcome: Result<(), String>,
-}
-
 fn prove(
     nginx: &str,
     rule: &'static str,
@@ -227,15 +219,12 @@ fn prove(
     };
     if claim == "refuses" {
         let said = format!("{}{}", String::from_utf8_lossy(&test.stderr), log_text());
-        if test.status.success() {
-            return Err("nginx started, but the page says it refuses to".into());
-        }
-        return match expected {
-            Some(line) if !said.contains(&line) => {
-                Err(format!("nginx refused, but not with `{line}`:\n{said}"))
-            }
-            _ => Ok(()),
-        };
+        return common::e2e::check_refusal(
+            "nginx",
+            test.status.success(),
+            &said,
+            expected.as_deref(),
+        );
     }
     if !test.status.success() {
         return Err(format!(
@@ -280,28 +269,16 @@ fn prove(
         .and_then(|p| p.parse::<u16>().ok())
         .and_then(|p| rewritten.listens.get(&p).copied())
         .unwrap_or(first_listen);
-    if !wait_for_port(entry) {
-        return Err(format!("nginx did not listen:\n{}", log_text()));
-    }
-    let path = example.attrs.get("path").map(String::as_str).unwrap_or("/");
-    let status = get(entry, path);
-    drop(server);
-    let want: u16 = claim
-        .parse()
-        .map_err(|_| format!("`e2e={claim}` is not a status"))?;
-    if status != Some(want) {
-        return Err(format!(
-            "expected {want}, got {status:?}\nconfig:\n{}\nerror.log:\n{}",
-            rewritten.text,
-            log_text()
-        ));
-    }
-    if let Some(line) = expected {
-        if !log_text().contains(&line) {
-            return Err(format!("error.log lacks `{line}`:\n{}", log_text()));
-        }
-    }
-    Ok(())
+    common::e2e::request_and_check(
+        server,
+        "nginx",
+        entry,
+        example,
+        claim,
+        expected.as_deref(),
+        &rewritten.text,
+        &error_log,
+    )
 }
 
 #[test]
@@ -316,49 +293,7 @@ fn rules_prove_their_claims_on_real_nginx() {
         );
         return;
     };
-    let mut proofs = Vec::new();
-    for rule in RULES {
-        for example in common::doc_examples(rule.doc) {
-            if example.dialect != "nginx" {
-                continue;
-            }
-            let Some(claim) = example.attrs.get("e2e").cloned() else {
-                continue;
-            };
-            if claim == "no" {
-                continue;
-            }
-            proofs.push(Proof {
-                rule: rule.name,
-                line: example.line,
-                outcome: prove(nginx, rule.name, &example, &claim),
-            });
-        }
-    }
-    let failures: Vec<String> = proofs
-        .iter()
-        .filter_map(|p| {
-            p.outcome
-                .as_ref()
-                .err()
-                .map(|e| format!("rules/{}.md line {}: {e}", p.rule, p.line))
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    // Every error-severity rule proves at least one failing example; a
-    // warning whose failure cannot be staged here says why in its page.
-    for rule in RULES
-        .iter()
-        .filter(|r| r.severity == gatelint::finding::Severity::Error)
-        .filter(|r| r.dialects.contains(&gatelint::syntax::Dialect::Nginx))
-    {
-        let proven = common::doc_examples(rule.doc).iter().any(|e| {
-            e.dialect == "nginx" && e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no")
-        });
-        assert!(
-            proven,
-            "rules/{}.md claims a failure but no failing example is run against nginx",
-            rule.name
-        );
-    }
+    common::e2e::prove_all(Dialect::Nginx, "nginx", |rule, example, claim| {
+        prove(nginx, rule, example, claim)
+    });
 }

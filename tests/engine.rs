@@ -248,6 +248,12 @@ fn rules_lists_the_catalogue() {
         .unwrap();
     assert_eq!(timeout["severity"], "warning");
     assert_eq!(timeout["options"][0]["name"], "min");
+    assert_eq!(timeout["dialects"], serde_json::json!(["nginx", "apache"]));
+    let engine = rows
+        .iter()
+        .find(|r| r["name"] == "ssl-proxy-engine-off")
+        .unwrap();
+    assert_eq!(engine["dialects"], serde_json::json!(["apache"]));
     assert!(
         rows.iter()
             .any(|r| r["name"] == "syntax-error" && r["kind"] == "check")

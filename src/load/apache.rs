@@ -8,10 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::{
-    Config, Context, MAX_INCLUDE_DEPTH, Workspace, absolute, has_glob_magic, is_main_file,
-    normalize,
-};
+use super::{Config, Context, Workspace, absolute, has_glob_magic, is_main_file, normalize};
 use crate::finding::{Finding, Severity, checks};
 use crate::source::{FileId, Span};
 use crate::syntax::{Dialect, NodeIndex};
@@ -316,35 +313,7 @@ impl Workspace {
                     let targets = self.apache_include_targets(config, &pattern, optional, span);
                     config.includes.insert((file, step.node), targets.clone());
                     for target in targets {
-                        if stack.contains(&target) {
-                            let chain: Vec<String> = stack
-                                .iter()
-                                .skip_while(|&&f| f != target)
-                                .chain(std::iter::once(&target))
-                                .map(|f| self.source(*f).display_name())
-                                .collect();
-                            self.findings.push(
-                                Finding::at(
-                                    checks::INCLUDE_CYCLE,
-                                    Severity::Error,
-                                    span,
-                                    format!("include cycle: {}", chain.join(" → ")),
-                                )
-                                .label("includes a file that is already being read")
-                                .help("httpd refuses to start (AH00100: exceeded maximum include depth); remove one include of the cycle"),
-                            );
-                            continue;
-                        }
-                        if stack.len() >= MAX_INCLUDE_DEPTH {
-                            self.findings.push(
-                                Finding::at(
-                                    checks::INCLUDE_TOO_DEEP,
-                                    Severity::Error,
-                                    span,
-                                    format!("includes are nested more than {MAX_INCLUDE_DEPTH} levels deep; not followed"),
-                                )
-                                .label("this include is not followed"),
-                            );
+                        if !self.may_follow(stack, target, span, Dialect::Apache) {
                             continue;
                         }
                         stack.push(target);
@@ -410,7 +379,14 @@ impl Workspace {
             return Vec::new();
         }
         if has_glob_magic(pattern) {
-            let found = self.glob_targets(&full, pattern, &config.prefix, span, Dialect::Apache);
+            let found = self.glob_targets(
+                &full,
+                pattern,
+                &config.prefix,
+                span,
+                Dialect::Apache,
+                optional,
+            );
             if found.is_empty() && !optional && !self.outside(&full) {
                 self.findings.push(
                     Finding::at(

@@ -584,34 +584,7 @@ impl Workspace {
                 self.include_targets(&config.prefix, config.prefix_guessed, pattern, *arg_span);
             config.includes.insert((file, node), targets.clone());
             for target in targets {
-                if let Some(at) = stack.iter().position(|&f| f == target) {
-                    let chain: Vec<String> = stack[at..]
-                        .iter()
-                        .chain(std::iter::once(&target))
-                        .map(|f| self.source(*f).display_name())
-                        .collect();
-                    self.findings.push(
-                        Finding::at(
-                            checks::INCLUDE_CYCLE,
-                            Severity::Error,
-                            *arg_span,
-                            format!("include cycle: {}", chain.join(" → ")),
-                        )
-                        .label("includes a file that is already being read")
-                        .help("nginx would recurse until it runs out of file descriptors; remove one include of the cycle"),
-                    );
-                    continue;
-                }
-                if stack.len() >= MAX_INCLUDE_DEPTH {
-                    self.findings.push(
-                        Finding::at(
-                            checks::INCLUDE_TOO_DEEP,
-                            Severity::Error,
-                            *arg_span,
-                            format!("includes are nested more than {MAX_INCLUDE_DEPTH} levels deep; not followed"),
-                        )
-                        .label("this include is not followed"),
-                    );
+                if !self.may_follow(stack, target, *arg_span, Dialect::Nginx) {
                     continue;
                 }
                 stack.push(target);
@@ -619,6 +592,55 @@ impl Workspace {
                 stack.pop();
             }
         }
+    }
+
+    /// Whether an include may be followed into `target`: not when it is
+    /// already being read (a cycle) or includes are nested too deep; both
+    /// are reported on the include's argument.
+    fn may_follow(
+        &mut self,
+        stack: &[FileId],
+        target: FileId,
+        span: Span,
+        dialect: Dialect,
+    ) -> bool {
+        if let Some(at) = stack.iter().position(|&f| f == target) {
+            let chain: Vec<String> = stack[at..]
+                .iter()
+                .chain(std::iter::once(&target))
+                .map(|f| self.source(*f).display_name())
+                .collect();
+            let consequence = match dialect {
+                Dialect::Nginx => "nginx would recurse until it runs out of file descriptors",
+                Dialect::Apache => {
+                    "httpd refuses to start (\"Exceeded maximum include depth of 128, There appears to be a recursion\")"
+                }
+            };
+            self.findings.push(
+                Finding::at(
+                    checks::INCLUDE_CYCLE,
+                    Severity::Error,
+                    span,
+                    format!("include cycle: {}", chain.join(" → ")),
+                )
+                .label("includes a file that is already being read")
+                .help(format!("{consequence}; remove one include of the cycle")),
+            );
+            return false;
+        }
+        if stack.len() >= MAX_INCLUDE_DEPTH {
+            self.findings.push(
+                Finding::at(
+                    checks::INCLUDE_TOO_DEEP,
+                    Severity::Error,
+                    span,
+                    format!("includes are nested more than {MAX_INCLUDE_DEPTH} levels deep; not followed"),
+                )
+                .label("this include is not followed"),
+            );
+            return false;
+        }
+        true
     }
 
     /// The files one `include` argument names, read as needed. Reports a
@@ -639,7 +661,7 @@ impl Workspace {
         };
         let full = normalize(&self.apply_maps(&full));
         if has_glob_magic(pattern) {
-            return self.glob_targets(&full, pattern, prefix, span, Dialect::Nginx);
+            return self.glob_targets(&full, pattern, prefix, span, Dialect::Nginx, false);
         }
         if let Some(&id) = self.virtual_files.get(&normalize(&absolute(&full))) {
             return vec![id];
@@ -691,6 +713,7 @@ impl Workspace {
         prefix: &Path,
         span: Span,
         dialect: Dialect,
+        optional: bool,
     ) -> Vec<FileId> {
         let text = full.to_string_lossy().to_string();
         let Ok(compiled) = glob::Pattern::new(&text) else {
@@ -728,12 +751,16 @@ impl Workspace {
                     if path.is_dir() || matches.iter().any(|(p, _)| *p == path) {
                         continue;
                     }
-                    let allowed = std::fs::canonicalize(&path)
-                        .map(|r| self.allowed(&r))
-                        .unwrap_or(false);
-                    if !allowed {
-                        self.outside_roots(&path, prefix, span);
-                        continue;
+                    match std::fs::canonicalize(&path) {
+                        Ok(real) if !self.allowed(&real) => {
+                            self.outside_roots(&path, prefix, span);
+                            continue;
+                        }
+                        Ok(_) => {}
+                        Err(_) => {
+                            self.broken_match(&path, pattern, span, dialect, optional);
+                            continue;
+                        }
                     }
                     if let Some(id) = self.load_disk(&path, Some(dialect)) {
                         matches.push((path, id));
@@ -745,6 +772,50 @@ impl Workspace {
         }
         matches.sort_by(|a, b| a.0.cmp(&b.0));
         matches.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// A glob matched a symbolic link whose target is gone (a module or site
+    /// removed without its `-enabled` link): the server cannot open it.
+    /// Apache's `IncludeOptional` skips it silently, so a site or module
+    /// is missing; anything else stops the server.
+    fn broken_match(
+        &mut self,
+        path: &Path,
+        pattern: &str,
+        span: Span,
+        dialect: Dialect,
+        optional: bool,
+    ) {
+        let target = std::fs::read_link(path)
+            .map(|t| format!(" to `{}`", t.display()))
+            .unwrap_or_default();
+        let (severity, label) = if optional {
+            (
+                Severity::Warning,
+                "httpd skips it: `IncludeOptional` ignores files it cannot open".to_string(),
+            )
+        } else {
+            (
+                Severity::Error,
+                format!(
+                    "{} refuses to start: it cannot open this file",
+                    dialect.server()
+                ),
+            )
+        };
+        self.findings.push(
+            Finding::at(
+                checks::INCLUDE_NOT_FOUND,
+                severity,
+                span,
+                format!(
+                    "`{}`, matched by `{pattern}`, is a broken symbolic link{target}",
+                    path.display()
+                ),
+            )
+            .label(label)
+            .help("remove the link, or create the file it points to"),
+        );
     }
 
     fn outside_roots(&mut self, path: &Path, prefix: &Path, span: Span) {
@@ -779,7 +850,9 @@ impl Workspace {
                     continue;
                 };
                 let rest_first = rest.components().next()?;
-                if root.join(rest_first).exists() && !dir.as_os_str().is_empty() {
+                // Mapping a directory onto itself would change nothing.
+                let same = std::fs::canonicalize(dir).is_ok_and(|d| d == *root);
+                if root.join(rest_first).exists() && !dir.as_os_str().is_empty() && !same {
                     return Some(format!(
                         "if `{}` stands for `{}`, map it with `--map {}={}`",
                         relative_to_cwd(root).display(),

@@ -191,31 +191,26 @@ impl Gateway<'_> {
                 self.add_apache_route(id, at);
             }
         }
+        for route in &self.routes {
+            if let Target::Upstream(index) = route.target {
+                self.upstreams[index]
+                    .params
+                    .extend(route.params.iter().cloned());
+            }
+        }
     }
 
     fn add_virtual_host(&mut self, id: ItemId) {
         let mut listens = Vec::new();
         for value in self.x.values(id) {
-            let address = match value.rsplit_once(':') {
-                Some((host, port)) if !host.ends_with(']') || value.starts_with('[') => {
-                    let host = host.trim_start_matches('[').trim_end_matches(']');
-                    Address::Inet {
-                        host: if host == "_default_" {
-                            "*".into()
-                        } else {
-                            host.into()
-                        },
-                        port: port.parse().ok(),
-                    }
-                }
-                _ => Address::Inet {
-                    host: if value == "_default_" {
-                        "*".into()
-                    } else {
-                        value.to_string()
-                    },
-                    port: None,
+            // `*:80`, `[::1]:8080`, `_default_:443`, `*` (every port).
+            let address = match Address::parse(value) {
+                Ok(Address::Inet { host, port }) if host == "_default_" => Address::Inet {
+                    host: "*".into(),
+                    port,
                 },
+                Ok(address) => address,
+                Err(_) => continue,
             };
             let port = address.port();
             let taken = self
@@ -264,6 +259,7 @@ impl Gateway<'_> {
             name: name.to_string(),
             servers: Vec::new(),
             keepalive: None,
+            params: Vec::new(),
         });
         index
     }
@@ -274,8 +270,13 @@ impl Gateway<'_> {
         };
         let index = self.balancer_index(id, &name);
         for child in self.x.block(Some(id)) {
-            if self.x.name(child) == "balancermember" {
-                self.add_member(index, child, 0);
+            match self.x.name(child) {
+                "balancermember" => self.add_member(index, child, 0),
+                "proxyset" => {
+                    let set = params(&self.x.values(child), 0);
+                    self.upstreams[index].params.extend(set);
+                }
+                _ => {}
             }
         }
     }
@@ -394,12 +395,6 @@ impl Gateway<'_> {
             })
         });
         own.chain(members).collect()
-    }
-
-    /// A server-wide setting in effect for a route: its virtual host's, else
-    /// the main server's (Apache has no deeper inheritance for these).
-    pub fn server_setting(&self, route: &Route, name: &str) -> Option<ItemId> {
-        self.effective(route.item, name)
     }
 }
 

@@ -55,6 +55,9 @@ pub struct Upstream {
     pub name: String,
     pub servers: Vec<UpstreamServer>,
     pub keepalive: Option<ItemId>,
+    /// Apache: the balancer's parameters, from `ProxySet` in its `<Proxy>`
+    /// and from the routes that use it (`ProxyPass / balancer://x/ lbmethod=…`).
+    pub params: Vec<Param>,
 }
 
 /// Where a route sends requests.
@@ -99,7 +102,6 @@ pub struct Assignment {
 
 pub struct Gateway<'w> {
     pub x: Expanded<'w>,
-    pub dialect: Dialect,
     pub version: NginxVersion,
     /// Apache's `Listen` directives (nginx's listeners are in `servers`).
     pub apache_listens: Vec<Listen>,
@@ -116,7 +118,6 @@ impl<'w> Gateway<'w> {
         let x = Expanded::new(ws, config);
         let mut gateway = Gateway {
             x,
-            dialect: config.dialect,
             version,
             apache_listens: Vec::new(),
             servers: Vec::new(),
@@ -125,7 +126,7 @@ impl<'w> Gateway<'w> {
             routes: Vec::new(),
             assignments: HashMap::new(),
         };
-        match gateway.dialect {
+        match gateway.dialect() {
             Dialect::Nginx => gateway.collect(),
             Dialect::Apache => gateway.collect_apache(),
         }
@@ -273,6 +274,7 @@ impl<'w> Gateway<'w> {
             name: name.to_string(),
             servers,
             keepalive,
+            params: Vec::new(),
         });
     }
 
@@ -380,6 +382,11 @@ impl<'w> Gateway<'w> {
 
     pub fn config(&self) -> &Config {
         self.x.config
+    }
+
+    /// The server this configuration is for.
+    pub fn dialect(&self) -> Dialect {
+        self.x.config.dialect
     }
 }
 

@@ -3,7 +3,6 @@
 
 use super::{APACHE, Check, OptionKind, Rule, RuleOption};
 use crate::finding::{Finding, Severity};
-use crate::model::apache;
 use crate::model::values::{format_duration, parse_duration};
 
 pub static RULE: Rule = Rule {
@@ -57,18 +56,9 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         }
         // forcerecovery (on by default) retries every member at once when
         // all have failed; off, the balancer waits out each `retry`.
-        let on_proxyset =
-            g.x.block(Some(upstream.item))
-                .into_iter()
-                .filter(|&c| g.x.name(c) == "proxyset")
-                .flat_map(|c| apache::params(&g.x.values(c), 0));
-        let on_routes = g
-            .routes
+        let forcerecovery_off = upstream
+            .params
             .iter()
-            .filter(|r| g.upstream_of(r).is_some_and(|u| u.item == upstream.item))
-            .flat_map(|r| r.params.iter().cloned());
-        let forcerecovery_off = on_proxyset
-            .chain(on_routes)
             .any(|p| p.key == "forcerecovery" && p.value.eq_ignore_ascii_case("off"));
         if !forcerecovery_off {
             continue;

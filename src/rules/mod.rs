@@ -248,7 +248,7 @@ pub fn run(ws: &Workspace, settings: &Settings) -> Vec<Finding> {
     for config in &ws.configs {
         let gateway = Gateway::build(ws, config, settings.version);
         for &rule in RULES {
-            if !settings.enabled(rule) || !rule.dialects.contains(&gateway.dialect) {
+            if !settings.enabled(rule) || !rule.dialects.contains(&gateway.dialect()) {
                 continue;
             }
             let check = Check {

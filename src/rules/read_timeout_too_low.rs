@@ -7,7 +7,7 @@ use super::{BOTH, Check, OptionKind, Rule, RuleOption};
 use crate::finding::{Finding, Severity};
 use crate::model::target::PassKind;
 use crate::model::values::{format_duration, parse_duration};
-use crate::model::{Gateway, Route};
+use crate::model::{Gateway, Route, Target};
 use crate::source::Span;
 use crate::syntax::Dialect;
 
@@ -35,7 +35,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(check: &Check<'_>) -> Vec<Finding> {
-    if check.gateway.dialect == Dialect::Apache {
+    if check.gateway.dialect() == Dialect::Apache {
         return check_apache(check);
     }
     let g = check.gateway;
@@ -73,13 +73,8 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
                     continue;
                 }
             };
-            if ms >= min {
+            let Some(severity) = severity_for(ms, min, error_below) else {
                 continue;
-            }
-            let severity = if ms < error_below {
-                Severity::Error
-            } else {
-                Severity::Warning
             };
             let (waiting, log) = if phase == "read" {
                 (
@@ -109,6 +104,17 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Below `min` a warning, below `error_below` an error.
+fn severity_for(ms: u64, min: u64, error_below: u64) -> Option<Severity> {
+    if ms >= min {
+        None
+    } else if ms < error_below {
+        Some(Severity::Error)
+    } else {
+        Some(Severity::Warning)
+    }
 }
 
 /// Apache: a worker's `timeout=`, else `ProxyTimeout`, else `Timeout` (60s
@@ -141,22 +147,22 @@ fn check_apache(check: &Check<'_>) -> Vec<Finding> {
                     continue;
                 }
             };
-            if ms >= min {
+            let Some(severity) = severity_for(ms, min, error_below) else {
                 continue;
-            }
-            let severity = if ms < error_below {
-                Severity::Error
-            } else {
-                Severity::Warning
             };
+            let backend = backend_address(g, route);
             let (status, log) = match route.kind {
                 PassKind::FastCgi => (
                     504,
-                    "[proxy_fcgi:error] (70007)The timeout specified has expired: AH01075: Error dispatching request to 127.0.0.1:9000:",
+                    format!(
+                        "[proxy_fcgi:error] (70007)The timeout specified has expired: AH01075: Error dispatching request to {backend}:"
+                    ),
                 ),
                 _ => (
                     502,
-                    "[proxy_http:error] (70007)The timeout specified has expired: AH01102: error reading status line from remote server 127.0.0.1:8080",
+                    format!(
+                        "[proxy_http:error] (70007)The timeout specified has expired: AH01102: error reading status line from remote server {backend}"
+                    ),
                 ),
             };
             findings.push(
@@ -182,6 +188,20 @@ fn check_apache(check: &Check<'_>) -> Vec<Finding> {
     findings
 }
 
+/// The address httpd names in its log line: the route's, or its balancer's
+/// first member's.
+fn backend_address(g: &Gateway<'_>, route: &Route) -> String {
+    match &route.target {
+        Target::Address(address) => address.to_string(),
+        Target::Upstream(_) => g
+            .upstream_of(route)
+            .and_then(|u| u.servers.first())
+            .map(|m| m.address.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// The read timeouts that bound a route: each worker's `timeout=` (on the
 /// route or on each balancer member), else the server's `ProxyTimeout` or
 /// `Timeout`. (span, as written, value)
@@ -199,7 +219,7 @@ fn apache_read_timeouts(g: &Gateway<'_>, route: &Route) -> Vec<(Span, String, St
     }
     ["proxytimeout", "timeout"]
         .into_iter()
-        .find_map(|name| g.server_setting(route, name))
+        .find_map(|name| g.effective(route.item, name))
         .and_then(|item| {
             let value = g.x.value(item, 0)?;
             Some((g.x.arg_span(item, 0), g.x.text(item), value.to_string()))

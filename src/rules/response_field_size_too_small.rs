@@ -61,24 +61,20 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         if !configured.is_empty() {
             continue;
         }
-        let path =
-            g.x.value(route.item, 0)
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-        let location = route
+        // The route's path: its `<Location>`, else the directive's first
+        // argument (`ProxyPass /auth/ …`, a `RewriteRule` pattern).
+        let route_path = route
             .location
-            .and_then(|l| g.x.value(l, 0))
+            .or(Some(route.item))
+            .and_then(|at| g.x.value(at, 0))
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let Some(word) = AUTH_PATHS
-            .iter()
-            .find(|w| path.contains(*w) || location.contains(*w))
-        else {
+        if !AUTH_PATHS.iter().any(|w| route_path.contains(w)) {
             continue;
-        };
+        }
         findings.push(
             Finding::at(RULE.name, Severity::Info, span, format!(
-                "a `{word}` route with httpd's default 8192-byte limit on each response header line"
+                "`{route_path}` looks like an authentication or session route, and keeps httpd's default 8192-byte limit on each response header line"
             ))
             .label("identity providers and session layers send long `Set-Cookie` and token headers")
             .help("raise it on this worker (`responsefieldsize=16384`), or record the backend's header size in gatelint.toml: `[backends.NAME] header-size = \"16k\"`")

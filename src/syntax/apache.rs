@@ -7,9 +7,7 @@
 use pest::Parser;
 use pest::iterators::Pair;
 
-use super::{
-    Arg, Node, NodeIndex, NodeKind, ParsedFile, Quote, StructureFault, SyntaxError, Terminator,
-};
+use super::{Arg, Node, NodeIndex, NodeKind, ParsedFile, Quote, StructureFault, Terminator};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -81,37 +79,13 @@ impl Lowering<'_> {
         related: Option<(Span, String)>,
         help: Option<String>,
     ) {
-        self.out.errors.push(SyntaxError {
-            message,
-            span,
-            label,
-            related,
-            help,
-        });
+        self.out.error(message, span, label, related, help);
     }
 
     fn item(&mut self, item: Pair<'_, Rule>) {
         match item.as_rule() {
             Rule::comment => {
-                let span = self.span(&item);
-                let inner = Span {
-                    start: span.start + 1,
-                    ..span
-                };
-                self.push(Node {
-                    kind: NodeKind::Comment,
-                    name: Arg {
-                        span,
-                        inner,
-                        quote: Quote::None,
-                        unescaped: None,
-                    },
-                    args: Vec::new(),
-                    terminator: Terminator::Missing,
-                    children: None,
-                    parent: None,
-                    span,
-                });
+                self.push(Node::comment(self.span(&item)));
             }
             Rule::directive => self.directive(item),
             Rule::section_open => self.section_open(item),
@@ -121,19 +95,8 @@ impl Lowering<'_> {
     }
 
     /// Adds a node to the innermost open section (or the top level).
-    fn push(&mut self, mut node: Node) -> NodeIndex {
-        let index = self.out.nodes.len() as NodeIndex;
-        node.parent = self.open.last().copied();
-        self.out.nodes.push(node);
-        match self.open.last() {
-            Some(&parent) => {
-                if let Some(children) = &mut self.out.nodes[parent as usize].children {
-                    children.push(index);
-                }
-            }
-            None => self.out.roots.push(index),
-        }
-        index
+    fn push(&mut self, node: Node) -> NodeIndex {
+        self.out.push_in(node, self.open.last().copied())
     }
 
     fn arg(&self, pair: Pair<'_, Rule>) -> Arg {
@@ -435,13 +398,7 @@ impl Lowering<'_> {
 
     /// The last non-blank character, for labels at the end of the file.
     fn end_of_file(&self) -> Span {
-        let trimmed = self.text.trim_end();
-        let start = trimmed
-            .char_indices()
-            .next_back()
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        Span::new(self.file, start, trimmed.len())
+        super::end_of_file(self.file, self.text)
     }
 }
 

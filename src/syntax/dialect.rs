@@ -42,7 +42,7 @@ impl Dialect {
     pub fn from_path(path: &Path) -> Option<Dialect> {
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
         match name.as_str() {
-            "apache2.conf" | "httpd.conf" | ".htaccess" | "ports.conf" | "envvars" => {
+            "apache2.conf" | "httpd.conf" | ".htaccess" | "ports.conf" => {
                 return Some(Dialect::Apache);
             }
             "nginx.conf" | "fastcgi_params" | "proxy_params" | "uwsgi_params" | "scgi_params" => {

@@ -77,6 +77,28 @@ impl Node {
     pub fn is_directive(&self) -> bool {
         self.kind == NodeKind::Directive
     }
+
+    /// A `#` comment spanning `span`.
+    pub fn comment(span: Span) -> Node {
+        let inner = Span {
+            start: span.start + 1,
+            ..span
+        };
+        Node {
+            kind: NodeKind::Comment,
+            name: Arg {
+                span,
+                inner,
+                quote: Quote::None,
+                unescaped: None,
+            },
+            args: Vec::new(),
+            terminator: Terminator::Missing,
+            children: None,
+            parent: None,
+            span,
+        }
+    }
 }
 
 /// A syntax error, located and worded for a person.
@@ -140,4 +162,45 @@ impl ParsedFile {
     pub fn file(&self) -> Option<FileId> {
         self.nodes.first().map(|n| n.span.file)
     }
+
+    /// Appends a node inside `parent`'s block (or at the top level).
+    pub(crate) fn push_in(&mut self, mut node: Node, parent: Option<NodeIndex>) -> NodeIndex {
+        let index = self.nodes.len() as NodeIndex;
+        node.parent = parent;
+        self.nodes.push(node);
+        match parent {
+            Some(parent) => {
+                if let Some(children) = &mut self.nodes[parent as usize].children {
+                    children.push(index);
+                }
+            }
+            None => self.roots.push(index),
+        }
+        index
+    }
+
+    pub(crate) fn error(
+        &mut self,
+        message: String,
+        span: Span,
+        label: String,
+        related: Option<(Span, String)>,
+        help: Option<String>,
+    ) {
+        self.errors.push(SyntaxError {
+            message,
+            span,
+            label,
+            related,
+            help,
+        });
+    }
+}
+
+/// The last non-blank character of a file: where a label about the end of
+/// the file goes (miette cannot point past the last character).
+pub(crate) fn end_of_file(file: FileId, text: &str) -> Span {
+    let trimmed = text.trim_end();
+    let last = trimmed.chars().next_back().map_or(0, char::len_utf8);
+    Span::new(file, trimmed.len() - last, trimmed.len())
 }

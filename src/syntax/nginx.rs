@@ -5,9 +5,7 @@
 use pest::Parser;
 use pest::iterators::Pair;
 
-use super::{
-    Arg, Node, NodeIndex, NodeKind, ParsedFile, Quote, StructureFault, SyntaxError, Terminator,
-};
+use super::{Arg, Node, NodeIndex, NodeKind, ParsedFile, Quote, StructureFault, Terminator};
 use crate::source::{FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -144,13 +142,7 @@ impl<'t> Lowering<'t> {
         related: Option<(Span, String)>,
         help: Option<String>,
     ) {
-        self.out.errors.push(SyntaxError {
-            message,
-            span,
-            label,
-            related,
-            help,
-        });
+        self.out.error(message, span, label, related, help);
     }
 
     /// Records the first structural break; later ones follow from it.
@@ -188,41 +180,12 @@ impl<'t> Lowering<'t> {
     }
 
     fn comment(&self, pair: &Pair<'_, Rule>) -> Node {
-        let span = self.span(pair);
-        let inner = Span {
-            start: span.start + 1,
-            ..span
-        };
-        Node {
-            kind: NodeKind::Comment,
-            name: Arg {
-                span,
-                inner,
-                quote: Quote::None,
-                unescaped: None,
-            },
-            args: Vec::new(),
-            terminator: Terminator::Missing,
-            children: None,
-            parent: None,
-            span,
-        }
+        Node::comment(self.span(pair))
     }
 
     /// Adds a node to the innermost open block (or the file's top level).
-    fn push(&mut self, mut node: Node) -> NodeIndex {
-        let index = self.out.nodes.len() as NodeIndex;
-        node.parent = self.open.last().copied();
-        self.out.nodes.push(node);
-        match self.open.last() {
-            Some(&parent) => {
-                if let Some(children) = &mut self.out.nodes[parent as usize].children {
-                    children.push(index);
-                }
-            }
-            None => self.out.roots.push(index),
-        }
-        index
+    fn push(&mut self, node: Node) -> NodeIndex {
+        self.out.push_in(node, self.open.last().copied())
     }
 
     fn close_block(&mut self, close: Span) {
@@ -527,9 +490,7 @@ impl<'t> Lowering<'t> {
     /// The last character of the file that is not whitespace, to label "the
     /// file ends here" (a point past the end cannot be drawn).
     fn end_of_file(&self) -> Span {
-        let trimmed = self.text.trim_end();
-        let last = trimmed.chars().next_back().map_or(0, char::len_utf8);
-        Span::new(self.file, trimmed.len() - last, trimmed.len())
+        super::end_of_file(self.file, self.text)
     }
 
     /// A known directive name at the start of a continuation line: the line

@@ -139,3 +139,110 @@ pub fn wait_for_port(port: u16) -> bool {
     }
     false
 }
+
+/// Waits for the server, sends the example's request, stops the server,
+/// and checks the status against `claim` and error.log for `expected`.
+#[allow(clippy::too_many_arguments)]
+pub fn request_and_check(
+    server: Running,
+    name: &str,
+    entry: u16,
+    example: &super::DocExample,
+    claim: &str,
+    expected: Option<&str>,
+    config: &str,
+    error_log: &Path,
+) -> Result<(), String> {
+    let log_text = || std::fs::read_to_string(error_log).unwrap_or_default();
+    if !wait_for_port(entry) {
+        return Err(format!("{name} did not listen:\n{}", log_text()));
+    }
+    let path = example.attrs.get("path").map(String::as_str).unwrap_or("/");
+    let status = get(entry, path);
+    drop(server);
+    let want: u16 = claim
+        .parse()
+        .map_err(|_| format!("`e2e={claim}` is not a status"))?;
+    if status != Some(want) {
+        return Err(format!(
+            "expected {want}, got {status:?}\nconfig:\n{config}\nerror.log:\n{}",
+            log_text()
+        ));
+    }
+    if let Some(line) = expected {
+        if !log_text().contains(line) {
+            return Err(format!("error.log lacks `{line}`:\n{}", log_text()));
+        }
+    }
+    Ok(())
+}
+
+/// An `e2e=refuses` example: the server's configuration test must fail,
+/// saying `expected` when the rule quotes a line.
+pub fn check_refusal(
+    name: &str,
+    accepted: bool,
+    said: &str,
+    expected: Option<&str>,
+) -> Result<(), String> {
+    if accepted {
+        return Err(format!(
+            "{name} accepted it, but the page says it refuses to start"
+        ));
+    }
+    match expected {
+        Some(line) if !said.contains(line) => {
+            Err(format!("{name} refused, but not with `{line}`:\n{said}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs `prove` on every example of `dialect` marked `e2e=…` (not `no`),
+/// fails with every failure at once, and checks that each error-severity
+/// rule of the dialect proves at least one failing example.
+pub fn prove_all(
+    dialect: gatelint::syntax::Dialect,
+    name: &str,
+    mut prove: impl FnMut(&'static str, &super::DocExample, &str) -> Result<(), String>,
+) {
+    use gatelint::rules::RULES;
+    let mut failures = Vec::new();
+    let mut proven = 0;
+    for rule in RULES {
+        for example in super::doc_examples(rule.doc) {
+            if example.dialect != dialect.name() {
+                continue;
+            }
+            let Some(claim) = example.attrs.get("e2e").cloned() else {
+                continue;
+            };
+            if claim == "no" {
+                continue;
+            }
+            match prove(rule.name, &example, &claim) {
+                Ok(()) => proven += 1,
+                Err(e) => {
+                    failures.push(format!("rules/{}.md line {}: {e}", rule.name, example.line))
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(proven > 0, "no {name} example was run");
+    // A warning whose failure cannot be staged here says why in its page.
+    for rule in RULES
+        .iter()
+        .filter(|r| r.severity == gatelint::finding::Severity::Error)
+        .filter(|r| r.dialects.contains(&dialect))
+    {
+        let proven = super::doc_examples(rule.doc).iter().any(|e| {
+            e.dialect == dialect.name() && e.fails && e.attrs.get("e2e").is_some_and(|c| c != "no")
+        });
+        assert!(
+            proven,
+            "rules/{}.md claims a failure but no failing example is run against {name}",
+            rule.name
+        );
+    }
+}
