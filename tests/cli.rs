@@ -349,3 +349,16 @@ fn completions_man_and_init() {
     assert!(again.stderr.contains("exists; pass --force"));
     assert_eq!(gatelint(dir.path(), &["init", "--force"]).code, 0);
 }
+
+#[test]
+fn the_shipped_examples_report_what_they_stage() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (name, top) in [
+        ("example_nginx", "examples/nginx/nginx.conf"),
+        ("example_apache", "examples/apache/apache2.conf"),
+    ] {
+        let run = gatelint(root, &["--format", "concise", top]);
+        assert_eq!(run.code, 1, "{top}: {}", run.stderr);
+        insta::assert_snapshot!(name, run.stdout);
+    }
+}

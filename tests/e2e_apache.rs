@@ -46,6 +46,11 @@ const DEFAULT_MODULES: &[&str] = &[
     "headers",
 ];
 
+/// httpd's `Timeout` for every example (its own setting comes later and
+/// wins): long enough for the slow backends (5 s), short enough that a
+/// request that hangs (a proxy loop) is answered within the client's wait.
+const TIMEOUT: &str = "Timeout 10\n";
+
 struct Rewritten {
     text: String,
     /// Original port → httpd's port.
@@ -99,15 +104,28 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
             if pass.unix.is_some() || !is_loopback(&pass.host) {
                 continue;
             }
-            let free = backends
-                .entry(port)
-                .or_insert_with(|| (free_port(), backend_kind(attrs, port)))
-                .0;
+            // A URL at one of the example's own ports goes to httpd itself
+            // (a loop); any other to the backend started for that port.
+            let free = match listens.get(&port) {
+                Some(&own) => own,
+                None => {
+                    backends
+                        .entry(port)
+                        .or_insert_with(|| (free_port(), backend_kind(attrs, port)))
+                        .0
+                }
+            };
+            // `localhost` stays a name: TLS peer-name checks depend on it.
+            let host = if pass.host == "localhost" {
+                "localhost"
+            } else {
+                "127.0.0.1"
+            };
             let written = format!("{}:{port}", pass.host);
             let replaced = if raw.contains(&written) {
-                raw.replacen(&written, &format!("127.0.0.1:{free}"), 1)
+                raw.replacen(&written, &format!("{host}:{free}"), 1)
             } else {
-                raw.replacen(&pass.host, &format!("127.0.0.1:{free}"), 1)
+                raw.replacen(&pass.host, &format!("{host}:{free}"), 1)
             };
             let quoted = matches!(arg.quote, gatelint::syntax::Quote::Double);
             let replaced = if quoted {
@@ -133,7 +151,7 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
 /// A complete httpd.conf around the example.
 fn wrap(example: &str, rewritten: &Rewritten, dir: &Path) -> String {
     let mut conf = format!(
-        "ServerRoot {0}\nServerName localhost\nPidFile {0}/httpd.pid\nErrorLog {0}/error.log\nLogLevel warn\nDefaultRuntimeDir {0}\nMutex file:{0} default\nDocumentRoot {0}/htdocs\n",
+        "ServerRoot {0}\nServerName localhost\nPidFile {0}/httpd.pid\nErrorLog {0}/error.log\nLogLevel warn\nDefaultRuntimeDir {0}\nMutex file:{0} default\nDocumentRoot {0}/htdocs\n{TIMEOUT}",
         dir.display()
     );
     if common::is_root() {
@@ -246,16 +264,15 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
         .filter(|(_, kind)| kind != "none")
         .map(|(port, kind)| start_backend(kind, *port, &certs))
         .collect();
-    let server = Running(
+    let server = Running::spawn(
         Command::new(httpd)
             .args(["-DFOREGROUND", "-f"])
             .arg(&conf)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("httpd did not start: {e}"))?,
-    );
+            .stderr(Stdio::null()),
+    )
+    .map_err(|e| format!("httpd did not start: {e}"))?;
     let entry = *rewritten
         .listens
         .iter()

@@ -239,7 +239,7 @@ fn prove(
         .filter(|(_, kind)| kind != "none")
         .map(|(port, kind)| start_backend(kind, *port, &certs))
         .collect();
-    let server = Running(
+    let server = Running::spawn(
         Command::new(nginx)
             .args(["-p", &prefix, "-e"])
             .arg(&error_log)
@@ -247,10 +247,9 @@ fn prove(
             .arg(&conf)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("nginx did not start: {e}"))?,
-    );
+            .stderr(Stdio::null()),
+    )
+    .map_err(|e| format!("nginx did not start: {e}"))?;
     let port = *rewritten
         .listens
         .values()

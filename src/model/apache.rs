@@ -378,6 +378,69 @@ impl Gateway<'_> {
         });
     }
 
+    /// Where a per-backend mod_ssl setting (`SSLProxyEngine on`,
+    /// `SSLProxyCheckPeerName off`, …) is made in `<Proxy>` sections:
+    /// collected once, then asked per route with [`BackendSetting::holds`].
+    pub fn backend_setting(&self, name: &'static str, value: &'static str) -> BackendSetting {
+        let says = |directive: Option<ItemId>| {
+            directive
+                .and_then(|d| self.x.value(d, 0))
+                .is_some_and(|v| v.eq_ignore_ascii_case(value))
+        };
+        let prefixes = self
+            .x
+            .all()
+            .filter(|&id| says(self.x.find(Some(id), name)))
+            .filter_map(|id| match self.x.name(id) {
+                "proxymatch" => Some(String::new()),
+                "proxy" => self.x.value(id, 0).map(|pattern| {
+                    pattern
+                        .split('*')
+                        .next()
+                        .unwrap_or(pattern)
+                        .to_ascii_lowercase()
+                }),
+                _ => None,
+            })
+            .collect();
+        BackendSetting {
+            name,
+            value,
+            prefixes,
+        }
+    }
+
+    /// The TLS URLs a route reaches: its own, or its balancer's `https://`
+    /// members. (directive, argument, target)
+    pub fn tls_targets<'a>(&'a self, route: &'a Route) -> Vec<(ItemId, usize, &'a PassTarget)> {
+        let mut targets = Vec::new();
+        if let Some(pass) = route.pass.as_ref().filter(|p| p.scheme == Scheme::Https) {
+            targets.push((route.item, route.url_arg, pass));
+        }
+        for member in self.upstream_of(route).into_iter().flat_map(|u| &u.servers) {
+            if let Some(worker) = member.apache.as_ref() {
+                if worker.pass.scheme == Scheme::Https {
+                    targets.push((member.item, worker.url_arg, &worker.pass));
+                }
+            }
+        }
+        targets
+    }
+
+    /// The backend address httpd names in its log lines for a route: the
+    /// route's own, or its balancer's first member's.
+    pub fn logged_backend(&self, route: &Route) -> String {
+        match &route.target {
+            Target::Address(address) => address.to_string(),
+            Target::Upstream(_) => self
+                .upstream_of(route)
+                .and_then(|u| u.servers.first())
+                .map(|m| m.address.to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
     /// A worker parameter on the route itself or, for a balancer, on the
     /// member; with the directive that carries it.
     pub fn route_param<'a>(&'a self, route: &'a Route, key: &str) -> Vec<(ItemId, &'a Param)> {
@@ -395,6 +458,30 @@ impl Gateway<'_> {
             })
         });
         own.chain(members).collect()
+    }
+}
+
+/// A per-backend setting and the `<Proxy>` sections that make it.
+pub struct BackendSetting {
+    name: &'static str,
+    value: &'static str,
+    /// Lower-case URL prefixes of the `<Proxy url>` sections that make it;
+    /// `""` for a `<ProxyMatch>`, whose regex is not evaluated: it is taken
+    /// to match, so that a configuration that may be right is not reported.
+    prefixes: Vec<String>,
+}
+
+impl BackendSetting {
+    /// Whether the setting holds for the backend at `url` reached from
+    /// `at`: in effect where the route is, or (httpd 2.4.30 and later) made
+    /// in a `<Proxy>` section that matches the URL.
+    pub fn holds(&self, g: &Gateway<'_>, at: ItemId, url: &str) -> bool {
+        let here = g
+            .effective(at, self.name)
+            .and_then(|d| g.x.value(d, 0))
+            .is_some_and(|v| v.eq_ignore_ascii_case(self.value));
+        let url = url.to_ascii_lowercase();
+        here || self.prefixes.iter().any(|p| url.starts_with(p.as_str()))
     }
 }
 

@@ -169,6 +169,11 @@ impl<'w> Expanded<'w> {
         self.tree(id).value(&self.source(id).text, &node.name)
     }
 
+    /// The directive's name as written (`ProxyPass`, not `proxypass`).
+    pub fn written_name(&self, id: ItemId) -> &'w str {
+        self.source(id).slice(self.node(id).name.span)
+    }
+
     pub fn args(&self, id: ItemId) -> &'w [Arg] {
         &self.node(id).args
     }

@@ -37,6 +37,18 @@ impl PassKind {
         }
     }
 
+    /// How a configuration of `dialect` asks for this protocol: nginx by
+    /// directive, Apache by the URL scheme of `ProxyPass`.
+    pub fn written_as(self, dialect: crate::syntax::Dialect) -> &'static str {
+        match (dialect, self) {
+            (crate::syntax::Dialect::Nginx, _) => self.directive(),
+            (_, PassKind::Proxy | PassKind::Grpc | PassKind::Memcached) => "http://",
+            (_, PassKind::FastCgi) => "fcgi://",
+            (_, PassKind::Uwsgi) => "uwsgi://",
+            (_, PassKind::Scgi) => "scgi://",
+        }
+    }
+
     /// The prefix of this module's directives (`proxy`, `fastcgi`, …).
     pub fn module(self) -> &'static str {
         match self {

@@ -75,6 +75,56 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
+/// Milliseconds in a timeout httpd accepts (`ap_timeout_parameter_parse`):
+/// a whole number with no unit (seconds) or one of `ms`, `s`, `mi`
+/// (minutes), `h`. `1m` and `1m30s` are nginx's spellings, not httpd's.
+pub fn parse_apache_duration(text: &str) -> Result<u64, String> {
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    if digits == 0 {
+        return Err(format!(
+            "`{text}` is not a timeout (write seconds, as in `60`)"
+        ));
+    }
+    let factor = match text[digits..].to_ascii_lowercase().as_str() {
+        "" | "s" => 1_000,
+        "ms" => 1,
+        "mi" => 60_000,
+        "h" => 3_600_000,
+        _ => {
+            return Err(format!(
+                "`{text}` has a unit httpd does not know (it takes `ms`, `s`, `mi` or `h`)"
+            ));
+        }
+    };
+    text[..digits]
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// How httpd 2.4 reads a proxy read timeout (`Timeout`, `ProxyTimeout`, a
+/// worker's `timeout=`): the leading whole number, in seconds; whatever
+/// follows is silently ignored (checked on httpd 2.4.67: `timeout=3000ms`
+/// waits 3000 seconds, `Timeout 1m` one second). Milliseconds, and the
+/// ignored suffix.
+pub fn parse_apache_seconds(text: &str) -> Result<(u64, &str), String> {
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    if digits == 0 {
+        return Err(format!("`{text}` is not a number of seconds"));
+    }
+    let ms = text[..digits]
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1_000))
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    Ok((ms, &text[digits..]))
+}
+
 /// Bytes in a size nginx accepts (`k`/`K`, `m`/`M`, `g`/`G`), or why not.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, factor) = match text.char_indices().last() {
@@ -115,6 +165,28 @@ pub fn format_duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_timeouts_as_httpd_reads_them() {
+        assert_eq!(parse_apache_seconds("60"), Ok((60_000, "")));
+        assert_eq!(parse_apache_seconds("3000ms"), Ok((3_000_000, "ms")));
+        assert_eq!(parse_apache_seconds("1m"), Ok((1_000, "m")));
+        assert!(parse_apache_seconds("ms").is_err());
+        assert!(parse_apache_seconds("").is_err());
+    }
+
+    #[test]
+    fn timeouts_as_httpd_reads_them() {
+        assert_eq!(parse_apache_duration("60"), Ok(60_000));
+        assert_eq!(parse_apache_duration("500ms"), Ok(500));
+        assert_eq!(parse_apache_duration("2mi"), Ok(120_000));
+        assert_eq!(parse_apache_duration("1h"), Ok(3_600_000));
+        assert_eq!(parse_apache_duration("30s"), Ok(30_000));
+        assert!(parse_apache_duration("1m").is_err());
+        assert!(parse_apache_duration("1m30s").is_err());
+        assert!(parse_apache_duration("s").is_err());
+        assert!(parse_apache_duration("").is_err());
+    }
 
     #[test]
     fn durations_as_nginx_reads_them() {

@@ -23,6 +23,7 @@ mod response_field_size_too_small;
 mod scheme_port_mismatch;
 mod ssl_proxy_engine_off;
 mod ssl_verify_without_trusted_certificate;
+mod tls_peer_name_mismatch;
 mod unix_socket_handler_incomplete;
 mod upstream_keepalive_misconfigured;
 mod upstream_no_live_servers;
@@ -107,6 +108,7 @@ pub static RULES: &[&Rule] = &[
     &scheme_port_mismatch::RULE,
     &ssl_proxy_engine_off::RULE,
     &ssl_verify_without_trusted_certificate::RULE,
+    &tls_peer_name_mismatch::RULE,
     &unix_socket_handler_incomplete::RULE,
     &upstream_keepalive_misconfigured::RULE,
     &upstream_no_live_servers::RULE,
@@ -207,6 +209,34 @@ impl Check<'_> {
             severity,
             self.gateway.x.arg_span(item, 0),
             message,
+        )
+    }
+
+    /// A finding on the route's target (the URL of `ProxyPass`, the
+    /// address of `proxy_pass`).
+    pub fn route_finding(
+        &self,
+        severity: Severity,
+        route: &Route,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding::at(
+            self.rule.name,
+            severity,
+            self.gateway.x.arg_span(route.item, route.url_arg),
+            message,
+        )
+    }
+
+    /// A finding on `item` (a balancer member, say) that a route reaches:
+    /// points at the route too when that is another directive.
+    pub fn through_route(&self, finding: Finding, item: ItemId, route: &Route) -> Finding {
+        if item == route.item {
+            return finding;
+        }
+        finding.related(
+            self.gateway.x.arg_span(route.item, route.url_arg),
+            "the route that uses it",
         )
     }
 

@@ -1,20 +1,22 @@
 //! `proxy-loop`: a route whose target is one of this configuration's own
 //! listeners, where the proxied request lands in the same server and
-//! location again, and again, until nginx runs out of connections.
+//! location again, and again, until the server runs out of connections
+//! (nginx) or workers (httpd).
 
-use super::{Check, NGINX, Rule};
+use super::{BOTH, Check, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::target::{Address, PassKind, is_loopback};
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{Gateway, Listen, Route, Server, Target};
+use crate::syntax::Dialect;
 
 pub static RULE: Rule = Rule {
     name: "proxy-loop",
     summary: "a route that proxies back to the same server and location",
     severity: Severity::Error,
     options: &[],
-    dialects: NGINX,
+    dialects: BOTH,
     doc: include_str!("../../rules/proxy-loop.md"),
     check,
 };
@@ -61,6 +63,10 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
         let Some(port) = pass.effective_port() else {
             continue;
         };
+        if g.dialect() == Dialect::Apache {
+            findings.extend(apache_loop(check, &listeners, route, host, port));
+            continue;
+        }
         let Some((server, listen)) = landing_server(g, &listeners, route, host, port) else {
             continue;
         };
@@ -90,6 +96,107 @@ fn check(check: &Check<'_>) -> Vec<Finding> {
     findings
 }
 
+/// Whether a listener bound to its address takes connections to `host`.
+fn reaches(listen: &Listen, host: &str) -> bool {
+    match &listen.address {
+        Address::Inet { host: bound, .. } => {
+            matches!(bound.as_str(), "*" | "0.0.0.0" | "::")
+                || bound == host
+                || (is_loopback(bound) && is_loopback(host))
+        }
+        _ => false,
+    }
+}
+
+/// Apache: httpd must listen on the port (`Listen`, or the virtual host's
+/// own address when the file has no `Listen`); the request lands in the
+/// first `<VirtualHost>` for that address whose `ServerName`/`ServerAlias`
+/// is the Host sent (the URL's host, or the client's with
+/// `ProxyPreserveHost On`), else the first for that address, else the main
+/// server; and its path must fall under the same `ProxyPass` again.
+fn apache_loop(
+    check: &Check<'_>,
+    listeners: &Listeners<'_>,
+    route: &Route,
+    host: &str,
+    port: u16,
+) -> Option<Finding> {
+    let g = check.gateway;
+    if !is_loopback(host) && !listeners.names.contains(host) {
+        return None;
+    }
+    let candidates: Vec<(&Server, &Listen)> = listeners
+        .by_port
+        .get(&port)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|(_, listen)| reaches(listen, host))
+        .copied()
+        .collect();
+    let listening = g
+        .apache_listens
+        .iter()
+        .find(|l| l.address.port() == Some(port) && reaches(l, host));
+    if listening.is_none() && (!g.apache_listens.is_empty() || candidates.is_empty()) {
+        return None;
+    }
+    let preserve_host = g
+        .effective(route.item, "proxypreservehost")
+        .and_then(|item| g.x.value(item, 0))
+        .is_some_and(|v| v.eq_ignore_ascii_case("on"));
+    let landing = if preserve_host {
+        // The client's Host travels on: the same virtual host takes it.
+        route.server
+    } else {
+        candidates
+            .iter()
+            .find(|(s, _)| s.names.iter().any(|n| n.eq_ignore_ascii_case(host)))
+            .or_else(|| candidates.first())
+            .map(|(s, _)| s.item)
+    };
+    if landing != route.server || !apache_same_path(g, route) {
+        return None;
+    }
+    let mut finding = check
+        .route_finding(
+            Severity::Error,
+            route,
+            format!(
+                "`{}` sends each request back to this same virtual host and path",
+                g.x.text(route.item)
+            ),
+        )
+        .label("every request proxies to itself until httpd runs out of workers")
+        .help("point `ProxyPass` at the backend application, not at httpd's own `Listen`")
+        .log("[mpm_event:error] AH00484: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting");
+    if let Some(item) = listening.and_then(|l| l.item) {
+        finding = finding.related(g.x.span(item), format!("httpd listens on port {port}"));
+    }
+    Some(finding)
+}
+
+/// Whether the URL's path is matched by the route's own path again: the
+/// `ProxyPass` path, or its `<Location>`'s (regular expressions are not
+/// judged).
+fn apache_same_path(g: &Gateway<'_>, route: &Route) -> bool {
+    let Some(pass) = &route.pass else {
+        return false;
+    };
+    let prefix = match (g.x.name(route.item), route.url_arg) {
+        ("proxypass", 1) => g.x.value(route.item, 0),
+        ("proxypass", 0) => route
+            .location
+            .filter(|&l| g.x.name(l) == "location")
+            .and_then(|l| g.x.value(l, 0)),
+        _ => None,
+    };
+    let Some(prefix) = prefix else {
+        return false;
+    };
+    pass.uri.as_deref().unwrap_or("/").starts_with(prefix)
+}
+
 /// The server (and its listener) that would take the proxied request.
 fn landing_server<'g>(
     g: &'g Gateway<'_>,
@@ -101,14 +208,6 @@ fn landing_server<'g>(
     if !is_loopback(host) && !listeners.names.contains(host) {
         return None;
     }
-    let reaches = |listen: &Listen| match &listen.address {
-        Address::Inet { host: bound, .. } => {
-            matches!(bound.as_str(), "*" | "0.0.0.0" | "::")
-                || bound == host
-                || (is_loopback(bound) && is_loopback(host))
-        }
-        _ => false,
-    };
     let mut candidates: Vec<(&Server, &Listen)> = Vec::new();
     for &(server, listen) in listeners
         .by_port
@@ -117,7 +216,7 @@ fn landing_server<'g>(
         .unwrap_or(&[])
     {
         // One candidate per server: its first listen that reaches the target.
-        if reaches(listen) && !candidates.iter().any(|(s, _)| s.item == server.item) {
+        if reaches(listen, host) && !candidates.iter().any(|(s, _)| s.item == server.item) {
             candidates.push((server, listen));
         }
     }

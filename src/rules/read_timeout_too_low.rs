@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use super::{BOTH, Check, OptionKind, Rule, RuleOption};
 use crate::finding::{Finding, Severity};
 use crate::model::target::PassKind;
-use crate::model::values::{format_duration, parse_duration};
-use crate::model::{Gateway, Route, Target};
+use crate::model::values::{format_duration, parse_apache_seconds, parse_duration};
+use crate::model::{Gateway, Route};
 use crate::source::Span;
 use crate::syntax::Dialect;
 
@@ -131,32 +131,56 @@ fn check_apache(check: &Check<'_>) -> Vec<Finding> {
             if !seen.insert(span) {
                 continue;
             }
-            let ms = match parse_duration(&value) {
-                Ok(ms) => ms,
+            let (ms, ignored) = match parse_apache_seconds(&value) {
+                Ok(read) => read,
                 Err(why) => {
                     findings.push(
                         Finding::at(
                             RULE.name,
                             Severity::Error,
                             span,
-                            format!("httpd rejects `{written}`: {why}"),
+                            format!("httpd cannot read `{written}`: {why}"),
                         )
-                        .label("invalid value")
-                        .help("write whole seconds (`60`), or milliseconds with `ms` where httpd allows it"),
+                        .label("not a number of seconds")
+                        .help("write whole seconds, as in `60`"),
                     );
                     continue;
                 }
             };
+            // httpd reads `5m` as five seconds: say so, whatever the verdict.
+            let misread = if ignored.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (httpd reads it as {} and ignores `{ignored}`)",
+                    seconds(ms)
+                )
+            };
             let Some(severity) = severity_for(ms, min, error_below) else {
+                if !ignored.is_empty() {
+                    findings.push(
+                        Finding::at(
+                            RULE.name,
+                            Severity::Info,
+                            span,
+                            format!(
+                                "httpd reads `{written}` as {} and ignores `{ignored}`",
+                                seconds(ms)
+                            ),
+                        )
+                        .label("a unit httpd does not read here")
+                        .help(format!("write whole seconds: `{}`", ms / 1000)),
+                    );
+                }
                 continue;
             };
-            let backend = backend_address(g, route);
+            let backend = g.logged_backend(route);
             let (status, log) = match route.kind {
                 PassKind::FastCgi => (
                     504,
-                    format!(
-                        "[proxy_fcgi:error] (70007)The timeout specified has expired: AH01075: Error dispatching request to {backend}:"
-                    ),
+                    // httpd 2.4 names no backend here, only the port the
+                    // request came in on.
+                    "[proxy_fcgi:error] (70007)The timeout specified has expired: AH01075: Error dispatching request to : (polling)".to_string(),
                 ),
                 _ => (
                     502,
@@ -170,7 +194,7 @@ fn check_apache(check: &Check<'_>) -> Vec<Finding> {
                     RULE.name,
                     severity,
                     span,
-                    format!("`{written}` is below {}", format_duration(min)),
+                    format!("`{written}` is below {}{misread}", format_duration(min)),
                 )
                 .label(format!(
                     "httpd answers {status} when the backend takes longer than {} to respond",
@@ -186,20 +210,6 @@ fn check_apache(check: &Check<'_>) -> Vec<Finding> {
         }
     }
     findings
-}
-
-/// The address httpd names in its log line: the route's, or its balancer's
-/// first member's.
-fn backend_address(g: &Gateway<'_>, route: &Route) -> String {
-    match &route.target {
-        Target::Address(address) => address.to_string(),
-        Target::Upstream(_) => g
-            .upstream_of(route)
-            .and_then(|u| u.servers.first())
-            .map(|m| m.address.to_string())
-            .unwrap_or_default(),
-        _ => String::new(),
-    }
 }
 
 /// The read timeouts that bound a route: each worker's `timeout=` (on the
@@ -226,4 +236,12 @@ fn apache_read_timeouts(g: &Gateway<'_>, route: &Route) -> Vec<(Span, String, St
         })
         .into_iter()
         .collect()
+}
+
+/// `1 second`, `3000 seconds`: httpd's whole seconds, in words.
+fn seconds(ms: u64) -> String {
+    match ms / 1000 {
+        1 => "1 second".to_string(),
+        n => format!("{n} seconds"),
+    }
 }

@@ -9,23 +9,38 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Stops the process when dropped, so a failing assertion leaves nothing
-/// behind: SIGTERM first (nginx's master then stops its workers), SIGKILL
-/// if it has not exited within five seconds.
-pub struct Running(pub Child);
+/// A process started in a process group of its own, stopped with
+/// everything it forked when dropped, so a failing assertion leaves nothing
+/// behind: SIGTERM to the group first (a master then stops its workers),
+/// SIGKILL to the group once the leader has exited or after ten seconds
+/// (httpd's children can outlive a master stuck on busy connections).
+pub struct Running(Child);
+
+impl Running {
+    pub fn spawn(command: &mut Command) -> std::io::Result<Running> {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0).spawn().map(Running)
+    }
+
+    fn signal_group(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
+        self.signal_group("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        self.signal_group("-KILL");
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -70,18 +85,19 @@ pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
 
 pub fn start_backend(kind: &str, port: u16, certs: &(PathBuf, PathBuf)) -> Running {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/backend.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .arg(kind)
-        .arg(port.to_string())
-        .arg(&certs.0)
-        .arg(&certs.1)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 runs the backend");
-    let stdout = child.stdout.take().unwrap();
+    let mut backend = Running::spawn(
+        Command::new("python3")
+            .arg(script)
+            .arg(kind)
+            .arg(port.to_string())
+            .arg(&certs.0)
+            .arg(&certs.1)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .expect("python3 runs the backend");
+    let stdout = backend.0.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
@@ -90,7 +106,7 @@ pub fn start_backend(kind: &str, port: u16, certs: &(PathBuf, PathBuf)) -> Runni
     });
     let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
     assert_eq!(line.trim(), "ready", "the {kind} backend did not start");
-    Running(child)
+    backend
 }
 
 pub fn backend_kind(attrs: &HashMap<String, String>, port: u16) -> String {

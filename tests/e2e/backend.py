@@ -7,12 +7,17 @@ usage: backend.py MODE PORT [CERT KEY]
   tls   like http, over TLS with the given certificate
   bigheaders  answers with 6 KB of Set-Cookie headers
   hugeheader  answers with one 12 KB Set-Cookie line
+  fcgi  a FastCGI responder (like php-fpm) answering 200 "ok"; bytes that
+        are not a FastCGI record close the connection, as php-fpm does
+  fcgislow  like fcgi, after 5 seconds
 (`none` in a test means no backend is started on that port.)
 Prints "ready" once listening; the test kills it when done.
 """
 import http.server
 import socket
+import socketserver
 import ssl
+import struct
 import sys
 import time
 
@@ -50,7 +55,68 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT = 1, 3, 4, 5, 6
+FCGI_GET_VALUES, FCGI_GET_VALUES_RESULT = 9, 10
+
+
+def fcgi_record(kind, request_id, content):
+    header = struct.pack(">BBHHBB", 1, kind, request_id, len(content), 0, 0)
+    return header + content
+
+
+def read_exactly(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+class FastCgiHandler(socketserver.BaseRequestHandler):
+    """One FastCGI connection: answers each request once its stdin ends."""
+
+    def handle(self):
+        conn = self.request
+        while True:
+            header = read_exactly(conn, 8)
+            if header is None:
+                return
+            version, kind, request_id, length, padding, _ = struct.unpack(">BBHHBB", header)
+            if version != 1:
+                # php-fpm closes a connection that does not speak FastCGI
+                # with the rest of the request unread: the peer sees a reset.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                return
+            content = read_exactly(conn, length + padding)
+            if content is None:
+                return
+            if kind == FCGI_GET_VALUES:
+                conn.sendall(fcgi_record(FCGI_GET_VALUES_RESULT, 0, b""))
+            elif kind == FCGI_STDIN and length == 0:
+                if MODE == "fcgislow":
+                    time.sleep(5)
+                body = b"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\nok\n"
+                conn.sendall(
+                    fcgi_record(FCGI_STDOUT, request_id, body)
+                    + fcgi_record(FCGI_STDOUT, request_id, b"")
+                    + fcgi_record(FCGI_END_REQUEST, request_id, bytes(8))
+                )
+                return
+
+
+class FastCgiServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
 MODE = sys.argv[1]
+if MODE.startswith("fcgi"):
+    fcgi = FastCgiServer(("127.0.0.1", int(sys.argv[2])), FastCgiHandler)
+    print("ready", flush=True)
+    fcgi.serve_forever()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
 server.daemon_threads = True
 if MODE == "tls":
