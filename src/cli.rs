@@ -43,6 +43,8 @@ enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation: why it fails, the log line, the fix.
     Explain(ExplainArgs),
+    /// Map the 502/503/504s and refused starts in error logs to the directives behind them.
+    Diagnose(DiagnoseArgs),
     /// Write a commented gatelint.toml with every rule and option at its default.
     Init(InitArgs),
     /// Print a shell completion script.
@@ -75,6 +77,34 @@ struct RulesArgs {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum RulesFormat {
     Table,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+struct DiagnoseArgs {
+    /// nginx or httpd error logs, plain or gzip (`-` or none: standard input).
+    #[arg(value_name = "ERROR_LOG")]
+    logs: Vec<PathBuf>,
+    /// The configuration the logs come from: files or directories
+    /// [default: /etc/nginx for nginx logs, /etc/apache2/apache2.conf (or
+    /// /etc/httpd/conf/httpd.conf) for httpd logs, when they exist].
+    #[arg(long = "config", value_name = "PATHS", num_args = 1..)]
+    configs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiagnoseFormat::Human)]
+    format: DiagnoseFormat,
+    /// Colour in the human format.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DiagnoseFormat {
+    /// a summary table, then a diagnostic on each directive
+    Human,
+    /// every group with its counts, times, target and directive
     Json,
 }
 
@@ -248,6 +278,7 @@ pub fn main() -> ExitCode {
         Some(Command::Parse(args)) => parse(args),
         Some(Command::Rules(args)) => list_rules(args),
         Some(Command::Explain(args)) => explain(args),
+        Some(Command::Diagnose(args)) => diagnose(args),
         Some(Command::Init(args)) => init(args),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
@@ -352,6 +383,78 @@ fn file_config(args: &LintArgs, paths: &[PathBuf]) -> Result<FileConfig, String>
     }
 }
 
+/// Whether to colour the human format, and how wide it may be.
+fn human_style(color: Color) -> human::Style {
+    let color = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    human::Style { color, width }
+}
+
+fn diagnose(args: DiagnoseArgs) -> Result<ExitCode, String> {
+    use crate::diagnose::{Reading, map, report as diagnosis};
+    let mut reading = Reading::default();
+    let mut read_any = false;
+    let logs = if args.logs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.logs.clone()
+    };
+    for log in &logs {
+        let result = if log.as_os_str() == "-" {
+            reading.read_log(std::io::stdin().lock())
+        } else {
+            std::fs::File::open(log).and_then(|file| reading.read_log(file))
+        };
+        match result {
+            Ok(()) => read_any = true,
+            Err(e) => eprintln!("gatelint: cannot read {}: {e}", log.display()),
+        }
+    }
+    if !read_any {
+        return Err("no error log could be read".into());
+    }
+    let configs = if args.configs.is_empty() {
+        let mut found = Vec::new();
+        for dialect in reading.dialects() {
+            let candidates: &[&str] = match dialect {
+                Dialect::Nginx => &["/etc/nginx/nginx.conf"],
+                Dialect::Apache => &["/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"],
+            };
+            found.extend(candidates.iter().map(PathBuf::from).find(|p| p.is_file()));
+        }
+        found
+    } else {
+        args.configs.clone()
+    };
+    let mut options = options(&args.load);
+    options.allow_outside_roots |= args.configs.is_empty();
+    let inputs: Vec<Input> = configs.iter().cloned().map(Input::Path).collect();
+    let outcome = crate::lint::lint(&inputs, options, &crate::rules::Settings::default());
+    let ws = &outcome.workspace;
+    let gateways: Vec<crate::model::Gateway> = ws
+        .configs
+        .iter()
+        .map(|c| crate::model::Gateway::build(ws, c, NginxVersion::default()))
+        .collect();
+    let groups = reading.sorted_groups();
+    let mappings = map::map_groups(&gateways, &outcome.findings, &groups);
+    let output = match args.format {
+        DiagnoseFormat::Human => {
+            diagnosis::human(ws, &reading, &groups, &mappings, human_style(args.color))
+        }
+        DiagnoseFormat::Json => diagnosis::json(ws, &reading, &groups, &mappings),
+    };
+    write_stdout(&output)?;
+    Ok(ExitCode::from(u8::from(!groups.is_empty())))
+}
+
 fn lint(args: LintArgs) -> Result<ExitCode, String> {
     let no_paths = args.paths.is_empty();
     let paths = if no_paths {
@@ -380,20 +483,7 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
     let located = report::sorted(ws, &outcome.findings);
     let counts = Counts::of(&outcome.findings);
     let output = match args.format {
-        LintFormat::Human => {
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            let width = std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(100);
-            human::render(ws, &located, counts, human::Style { color, width })
-        }
+        LintFormat::Human => human::render(ws, &located, counts, human_style(args.color)),
         LintFormat::Json => {
             let suppressed = args
                 .show_suppressed

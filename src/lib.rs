@@ -2,11 +2,13 @@
 //!
 //! The pipeline (see ARCHITECTURE.md): [`load`] reads files and follows
 //! includes, [`syntax`] parses them into a spanned tree, [`report`] renders
-//! [`finding::Finding`]s for people and machines.
+//! [`finding::Finding`]s for people and machines; [`diagnose`] maps error-log
+//! lines back to the directives behind them.
 
 pub mod cli;
 pub mod config;
 pub mod crossplane;
+pub mod diagnose;
 pub mod explain;
 pub mod finding;
 pub mod lint;

@@ -282,6 +282,7 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
     common::e2e::request_and_check(
         server,
         "httpd",
+        rule,
         entry,
         example,
         claim,

@@ -271,6 +271,7 @@ fn prove(
     common::e2e::request_and_check(
         server,
         "nginx",
+        rule,
         entry,
         example,
         claim,

@@ -7,7 +7,7 @@ use std::path::{Component, Path};
 use super::{ParsedFile, apache, nginx};
 use crate::source::FileId;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     #[default]

@@ -162,6 +162,7 @@ pub fn wait_for_port(port: u16) -> bool {
 pub fn request_and_check(
     server: Running,
     name: &str,
+    rule: &str,
     entry: u16,
     example: &super::DocExample,
     claim: &str,
@@ -190,7 +191,24 @@ pub fn request_and_check(
             return Err(format!("error.log lacks `{line}`:\n{}", log_text()));
         }
     }
+    if example.fails {
+        capture(rule, example, config, &log_text());
+    }
     Ok(())
+}
+
+/// With `GATELINT_CAPTURE_LOGS=DIR`, keeps what a failing example ran and
+/// what the server logged, as `DIR/<dialect>-<rule>-<page line>.{conf,log}`:
+/// the fixtures of `gatelint diagnose`'s tests come from here.
+fn capture(rule: &str, example: &super::DocExample, config: &str, log: &str) {
+    let Some(dir) = std::env::var_os("GATELINT_CAPTURE_LOGS") else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let _ = std::fs::create_dir_all(dir);
+    let stem = format!("{}-{rule}-{}", example.dialect, example.line);
+    let _ = std::fs::write(dir.join(format!("{stem}.conf")), config);
+    let _ = std::fs::write(dir.join(format!("{stem}.log")), log);
 }
 
 /// An `e2e=refuses` example: the server's configuration test must fail,
