@@ -204,6 +204,13 @@ struct LintArgs {
     /// The nginx version to judge defaults against, e.g. 1.26 [default: 1.30].
     #[arg(long, value_name = "X.Y")]
     nginx_version: Option<NginxVersion>,
+    /// Also check this machine: unix sockets, listeners on its own addresses,
+    /// php-fpm pools, the worker user (reads local files only, no network).
+    #[arg(long)]
+    host: bool,
+    /// php-fpm pool files or directories for --host [default: /etc/php/*/fpm/pool.d, /etc/php-fpm.d].
+    #[arg(long = "php-fpm", value_name = "PATH")]
+    php_fpm: Vec<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -478,7 +485,22 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
     // includes (Debian's modules-enabled links into /usr/share) are trusted.
     options.allow_outside_roots |= file.allow_outside_roots.unwrap_or(false) || no_paths;
     let inputs = inputs(&paths, &args.load)?;
-    let outcome = crate::lint::lint(&inputs, options, &settings);
+    let mut outcome = crate::lint::lint(&inputs, options, &settings);
+    if args.host || !args.php_fpm.is_empty() {
+        let host = crate::host::HostOptions {
+            php_fpm: args.php_fpm.clone(),
+            ..crate::host::HostOptions::default()
+        };
+        let ws = &outcome.workspace;
+        let gateways: Vec<crate::model::Gateway> = ws
+            .configs
+            .iter()
+            .map(|c| crate::model::Gateway::build(ws, c, settings.version))
+            .collect();
+        let found = crate::lint::settle_checks(crate::host::check(&gateways, &host), &settings);
+        drop(gateways);
+        outcome.findings.extend(found);
+    }
     let ws = &outcome.workspace;
     let located = report::sorted(ws, &outcome.findings);
     let counts = Counts::of(&outcome.findings);

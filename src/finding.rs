@@ -137,6 +137,7 @@ pub mod checks {
     pub const INCLUDE_TOO_DEEP: &str = "include-too-deep";
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
     pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+    pub use crate::host::{NOTHING_LISTENS, PHP_FPM_POOL, UNIX_SOCKET, WORKER_USER};
 
     /// Every check, with its severity and what it reports.
     pub const ALL: &[&str] = &[
@@ -152,6 +153,10 @@ pub mod checks {
         INCLUDE_TOO_DEEP,
         INVALID_SUPPRESSION,
         UNUSED_SUPPRESSION,
+        NOTHING_LISTENS,
+        UNIX_SOCKET,
+        PHP_FPM_POOL,
+        WORKER_USER,
     ];
 
     pub fn default_severity(name: &str) -> super::Severity {
@@ -180,6 +185,16 @@ pub mod checks {
             INCLUDE_TOO_DEEP => "includes nested too deep",
             INVALID_SUPPRESSION => "a gatelint comment that cannot be understood, or has no reason",
             UNUSED_SUPPRESSION => "a suppression that suppresses nothing",
+            NOTHING_LISTENS => {
+                "--host: a backend on this machine's own address where nothing listens"
+            }
+            UNIX_SOCKET => {
+                "--host: a unix socket that is missing, not a socket, refusing, or closed to the worker user"
+            }
+            PHP_FPM_POOL => {
+                "--host: no php-fpm pool listens where FastCGI goes, or its socket shuts the worker user out"
+            }
+            WORKER_USER => "--host: a worker user that does not exist on this machine",
             _ => "",
         }
     }

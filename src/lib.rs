@@ -11,6 +11,7 @@ pub mod crossplane;
 pub mod diagnose;
 pub mod explain;
 pub mod finding;
+pub mod host;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -17,16 +17,7 @@ pub struct Outcome {
 
 pub fn lint(inputs: &[Input], options: Options, settings: &Settings) -> Outcome {
     let mut workspace = Workspace::load(inputs, options);
-    let mut findings: Vec<Finding> = std::mem::take(&mut workspace.findings)
-        .into_iter()
-        .filter(|f| settings.check_enabled(f.rule))
-        .map(|mut f| {
-            if let Some(severity) = settings.severity_override(f.rule) {
-                f.severity = severity;
-            }
-            f
-        })
-        .collect();
+    let mut findings = settle_checks(std::mem::take(&mut workspace.findings), settings);
     findings.extend(rules::run(&workspace, settings));
     let findings = dedup(findings);
     let (suppressions, problems) = suppress::collect(&workspace);
@@ -42,6 +33,21 @@ pub fn lint(inputs: &[Input], options: Options, settings: &Settings) -> Outcome 
         findings,
         suppressed,
     }
+}
+
+/// The findings of checks made outside the rule engine (reading files,
+/// `--host`) that the settings keep, at the severity they set.
+pub fn settle_checks(findings: Vec<Finding>, settings: &Settings) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| settings.check_enabled(f.rule))
+        .map(|mut f| {
+            if let Some(severity) = settings.severity_override(f.rule) {
+                f.severity = severity;
+            }
+            f
+        })
+        .collect()
 }
 
 /// The same finding reached through two configurations (a snippet included
