@@ -211,6 +211,22 @@ struct LintArgs {
     /// php-fpm pool files or directories for --host [default: /etc/php/*/fpm/pool.d, /etc/php-fpm.d].
     #[arg(long = "php-fpm", value_name = "PATH")]
     php_fpm: Vec<PathBuf>,
+    /// Contact every backend the configuration names, as the server would:
+    /// resolve, connect, TLS with its SNI and verification, FastCGI (never by default).
+    #[arg(long)]
+    probe: bool,
+    /// With --probe, also send `HEAD /` to HTTP backends and check they answer HTTP.
+    #[arg(long)]
+    probe_http: bool,
+    /// With --probe: how long each step may take.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration_arg)]
+    probe_timeout: std::time::Duration,
+    /// With --probe: how many targets are contacted at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    probe_concurrency: usize,
+    /// With --probe: the longest the whole probing may take.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_arg)]
+    probe_deadline: std::time::Duration,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -272,6 +288,10 @@ enum Color {
     Auto,
     Always,
     Never,
+}
+
+fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    crate::model::values::parse_duration(text).map(std::time::Duration::from_millis)
 }
 
 fn parse_size_arg(text: &str) -> Result<u64, String> {
@@ -486,18 +506,34 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
     options.allow_outside_roots |= file.allow_outside_roots.unwrap_or(false) || no_paths;
     let inputs = inputs(&paths, &args.load)?;
     let mut outcome = crate::lint::lint(&inputs, options, &settings);
-    if args.host || !args.php_fpm.is_empty() {
-        let host = crate::host::HostOptions {
-            php_fpm: args.php_fpm.clone(),
-            ..crate::host::HostOptions::default()
-        };
+    let host = args.host || !args.php_fpm.is_empty();
+    let probe = args.probe || args.probe_http;
+    if host || probe {
         let ws = &outcome.workspace;
         let gateways: Vec<crate::model::Gateway> = ws
             .configs
             .iter()
             .map(|c| crate::model::Gateway::build(ws, c, settings.version))
             .collect();
-        let found = crate::lint::settle_checks(crate::host::check(&gateways, &host), &settings);
+        let mut found = Vec::new();
+        if host {
+            let options = crate::host::HostOptions {
+                php_fpm: args.php_fpm.clone(),
+                ..crate::host::HostOptions::default()
+            };
+            found.extend(crate::host::check(&gateways, &options));
+        }
+        if probe {
+            let options = crate::probe::ProbeOptions {
+                timeout: args.probe_timeout,
+                concurrency: args.probe_concurrency,
+                deadline: args.probe_deadline,
+                http: args.probe_http,
+                progress: true,
+            };
+            found.extend(crate::probe::probe(&gateways, &options));
+        }
+        let found = crate::lint::settle_checks(found, &settings);
         drop(gateways);
         outcome.findings.extend(found);
     }

@@ -138,6 +138,7 @@ pub mod checks {
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
     pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
     pub use crate::host::{NOTHING_LISTENS, PHP_FPM_POOL, UNIX_SOCKET, WORKER_USER};
+    pub use crate::probe::{CONNECT, DEADLINE, DNS, PROTOCOL, TLS};
 
     /// Every check, with its severity and what it reports.
     pub const ALL: &[&str] = &[
@@ -157,6 +158,11 @@ pub mod checks {
         UNIX_SOCKET,
         PHP_FPM_POOL,
         WORKER_USER,
+        DNS,
+        CONNECT,
+        TLS,
+        PROTOCOL,
+        DEADLINE,
     ];
 
     pub fn default_severity(name: &str) -> super::Severity {
@@ -165,7 +171,8 @@ pub mod checks {
             | DIRECTORY_LOOP
             | INCLUDE_OUTSIDE_ROOTS
             | INVALID_SUPPRESSION
-            | UNUSED_SUPPRESSION => super::Severity::Warning,
+            | UNUSED_SUPPRESSION
+            | DEADLINE => super::Severity::Warning,
             _ => super::Severity::Error,
         }
     }
@@ -195,6 +202,15 @@ pub mod checks {
                 "--host: no php-fpm pool listens where FastCGI goes, or its socket shuts the worker user out"
             }
             WORKER_USER => "--host: a worker user that does not exist on this machine",
+            DNS => "--probe: a backend name that does not resolve",
+            CONNECT => "--probe: a backend that refuses or does not answer the connection",
+            TLS => {
+                "--probe: a TLS handshake that fails as the server would make it (SNI, verification)"
+            }
+            PROTOCOL => {
+                "--probe: a backend that does not answer in the route's protocol (FastCGI; HTTP with --probe-http)"
+            }
+            DEADLINE => "--probe: targets not probed before the run's deadline",
             _ => "",
         }
     }

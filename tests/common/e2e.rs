@@ -68,6 +68,10 @@ pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
                 "1",
                 "-subj",
                 "/CN=localhost",
+                // A name in subjectAltName, as real certificates carry it
+                // (verifiers other than OpenSSL ignore the CN).
+                "-addext",
+                "subjectAltName=DNS:localhost",
                 "-keyout",
             ])
             .arg(&key)

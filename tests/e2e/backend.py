@@ -5,6 +5,8 @@ usage: backend.py MODE PORT [CERT KEY]
   http  answers every request with 200 "ok"
   slow  answers after 5 seconds (for read timeouts)
   tls   like http, over TLS with the given certificate
+  tlssni  like tls, but refuses a handshake without SNI (unrecognized_name),
+        as shared TLS front ends do
   bigheaders  answers with 6 KB of Set-Cookie headers
   hugeheader  answers with one 12 KB Set-Cookie line
   fcgi  a FastCGI responder (like php-fpm) answering 200 "ok"; bytes that
@@ -28,7 +30,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_one_request(self):
         # Like real HTTP servers, reject bytes that cannot start a request at
         # once (a FastCGI or TLS record) instead of waiting for a line end.
-        if MODE != "tls":
+        if not MODE.startswith("tls"):
             first = self.connection.recv(1, socket.MSG_PEEK)
             if first and not first.isalpha():
                 self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -119,9 +121,13 @@ if MODE.startswith("fcgi"):
     fcgi.serve_forever()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
 server.daemon_threads = True
-if MODE == "tls":
+if MODE in ("tls", "tlssni"):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(sys.argv[3], sys.argv[4])
+    if MODE == "tlssni":
+        context.sni_callback = lambda sock, name, ctx: (
+            ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME if name is None else None
+        )
     server.socket = context.wrap_socket(server.socket, server_side=True)
 print("ready", flush=True)
 server.serve_forever()
