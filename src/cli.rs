@@ -211,6 +211,10 @@ struct LintArgs {
     /// php-fpm pool files or directories for --host [default: /etc/php/*/fpm/pool.d, /etc/php-fpm.d].
     #[arg(long = "php-fpm", value_name = "PATH")]
     php_fpm: Vec<PathBuf>,
+    /// A docker-compose file: backend hosts must be its services (or aliases),
+    /// on ports they listen on inside their containers.
+    #[arg(long, value_name = "FILE")]
+    compose: Option<PathBuf>,
     /// Contact every backend the configuration names, as the server would:
     /// resolve, connect, TLS with its SNI and verification, FastCGI (never by default).
     #[arg(long)]
@@ -506,7 +510,17 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
     options.allow_outside_roots |= file.allow_outside_roots.unwrap_or(false) || no_paths;
     let inputs = inputs(&paths, &args.load)?;
     let mut outcome = crate::lint::lint(&inputs, options, &settings);
-    let host = args.host || !args.php_fpm.is_empty();
+    let compose = match &args.compose {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let project = crate::host::compose::Project::parse(&text)
+                .map_err(|e| format!("{} is not a compose file: {e}", path.display()))?;
+            Some((path.display().to_string(), project))
+        }
+        None => None,
+    };
+    let host = args.host || !args.php_fpm.is_empty() || compose.is_some();
     let probe = args.probe || args.probe_http;
     if host || probe {
         let ws = &outcome.workspace;
@@ -519,6 +533,8 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
         if host {
             let options = crate::host::HostOptions {
                 php_fpm: args.php_fpm.clone(),
+                compose: compose.clone(),
+                machine: args.host || !args.php_fpm.is_empty(),
                 ..crate::host::HostOptions::default()
             };
             found.extend(crate::host::check(&gateways, &options));

@@ -137,7 +137,9 @@ pub mod checks {
     pub const INCLUDE_TOO_DEEP: &str = "include-too-deep";
     pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
     pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
-    pub use crate::host::{NOTHING_LISTENS, PHP_FPM_POOL, UNIX_SOCKET, WORKER_USER};
+    pub use crate::host::{
+        COMPOSE_SERVICE, NOTHING_LISTENS, PHP_FPM_POOL, UNIX_SOCKET, WORKER_USER,
+    };
     pub use crate::probe::{CONNECT, DEADLINE, DNS, PROTOCOL, TLS};
 
     /// Every check, with its severity and what it reports.
@@ -158,6 +160,7 @@ pub mod checks {
         UNIX_SOCKET,
         PHP_FPM_POOL,
         WORKER_USER,
+        COMPOSE_SERVICE,
         DNS,
         CONNECT,
         TLS,
@@ -202,6 +205,9 @@ pub mod checks {
                 "--host: no php-fpm pool listens where FastCGI goes, or its socket shuts the worker user out"
             }
             WORKER_USER => "--host: a worker user that does not exist on this machine",
+            COMPOSE_SERVICE => {
+                "--compose: a backend host that is not a service of the project, or a port its service does not listen on"
+            }
             DNS => "--probe: a backend name that does not resolve",
             CONNECT => "--probe: a backend that refuses or does not answer the connection",
             TLS => {

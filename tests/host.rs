@@ -219,3 +219,73 @@ fn a_worker_user_that_does_not_exist_is_reported() {
             .all(|f| !f["rule"].as_str().unwrap().starts_with("host-"))
     );
 }
+
+#[test]
+fn compose_hosts_must_be_services_on_ports_they_listen_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "docker-compose.yml",
+        "services:\n  api:\n    image: example/api:1.4\n    expose: [\"8000\"]\n    networks:\n      back:\n        aliases: [api-internal]\n  db:\n    image: postgres:16\n  php:\n    image: php:8.3-fpm\n",
+    );
+    write(
+        dir.path(),
+        "nginx.conf",
+        "events {}\nhttp {\n  upstream pool { server ap:8000; }\n  server {\n    listen 80;\n    location /a/ { proxy_pass http://api:3000; }\n    location /b/ { proxy_pass http://pool; }\n    location /c/ { proxy_pass http://api-internal:8000; }\n    location ~ \\.php$ { fastcgi_pass php:9000; }\n    location /d/ { proxy_pass http://db:5433; }\n    location /e/ { proxy_pass https://api.example.com; }\n  }\n}\n",
+    );
+    let run = gatelint(
+        dir.path(),
+        &[
+            "--compose",
+            "docker-compose.yml",
+            "--format",
+            "json",
+            "nginx.conf",
+        ],
+    );
+    let found: Vec<(String, u64, String)> = findings_of(&run)
+        .into_iter()
+        .filter(|f| f["rule"] == "host-compose-service")
+        .map(|f| {
+            (
+                f["message"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["help"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "`ap` is not a service of docker-compose.yml".to_string(),
+                3,
+                "did you mean `api`?".to_string()
+            ),
+            (
+                "service `api` of docker-compose.yml listens on 8000, not 3000".to_string(),
+                6,
+                "use the port inside the container (`api:8000`), not one published on the host"
+                    .to_string()
+            ),
+            (
+                "service `db` of docker-compose.yml listens on 5432, not 5433".to_string(),
+                10,
+                "use the port inside the container (`db:5432`), not one published on the host"
+                    .to_string()
+            ),
+        ]
+    );
+    let broken = write(dir.path(), "broken.yml", "version: '3'\n");
+    let run = gatelint(
+        dir.path(),
+        &["--compose", &broken.display().to_string(), "nginx.conf"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("is not a compose file: it has no `services:`"),
+        "{}",
+        run.stderr
+    );
+}

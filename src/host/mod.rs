@@ -5,6 +5,7 @@
 //! php-fpm pools (one listens where the route points, and lets the worker
 //! user in), and the worker user itself.
 
+pub mod compose;
 pub mod phpfpm;
 pub mod system;
 
@@ -26,12 +27,17 @@ pub const NOTHING_LISTENS: &str = "host-nothing-listens";
 pub const UNIX_SOCKET: &str = "host-unix-socket";
 pub const PHP_FPM_POOL: &str = "host-php-fpm-pool";
 pub const WORKER_USER: &str = "host-worker-user";
+pub const COMPOSE_SERVICE: &str = "host-compose-service";
 
 #[derive(Clone, Debug, Default)]
 pub struct HostOptions {
     /// Pool files or directories (`--php-fpm`); none: the distribution's.
     pub php_fpm: Vec<PathBuf>,
     pub system: System,
+    /// `--compose FILE`: its name as given, and its project.
+    pub compose: Option<(String, compose::Project)>,
+    /// Check this machine (`--host`); without it only the compose project.
+    pub machine: bool,
 }
 
 /// A backend a route reaches, at the argument that names it.
@@ -131,6 +137,19 @@ pub fn check(gateways: &[Gateway<'_>], options: &HostOptions) -> Vec<Finding> {
     };
     let (pools, _) = phpfpm::read_pools(&pool_files);
     let mut findings = Vec::new();
+    if !options.machine {
+        for g in gateways {
+            for backend in backends(g) {
+                if let (Address::Inet { host, port }, Some((file, project))) =
+                    (&backend.address, &options.compose)
+                {
+                    let port = port.or((backend.kind == PassKind::Proxy).then_some(80));
+                    findings.extend(compose_service(&backend, host, port, file, project));
+                }
+            }
+        }
+        return findings;
+    }
     for g in gateways {
         let (user_name, user_item) = worker_user(g);
         let user = system.user(&user_name);
@@ -167,6 +186,9 @@ pub fn check(gateways: &[Gateway<'_>], options: &HostOptions) -> Vec<Finding> {
                 }
                 Address::Inet { host, port } => {
                     let port = port.or((backend.kind == PassKind::Proxy).then_some(80));
+                    if let Some((file, project)) = &options.compose {
+                        findings.extend(compose_service(&backend, host, port, file, project));
+                    }
                     let addresses = local_addresses(host, &hosts, &hostname, &own);
                     if let (Some(port), false) = (port, addresses.is_empty()) {
                         findings.extend(tcp_listener(&backend, host, port, &addresses, &listeners));
@@ -186,6 +208,76 @@ pub fn check(gateways: &[Gateway<'_>], options: &HostOptions) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// A backend host in a compose project: a service (or alias) of it, on a
+/// port that service listens on.
+fn compose_service(
+    backend: &Backend,
+    host: &str,
+    port: Option<u16>,
+    file: &str,
+    project: &compose::Project,
+) -> Option<Finding> {
+    if host.parse::<IpAddr>().is_ok() || host.eq_ignore_ascii_case("localhost") {
+        return None;
+    }
+    let finding = |message: String, help: String| {
+        let mut f = Finding::at(COMPOSE_SERVICE, Severity::Error, backend.span, message)
+            .label("the backend's host and port")
+            .help(help)
+            .log(match backend.dialect {
+                Dialect::Nginx => format!("[emerg] host not found in upstream \"{host}\""),
+                Dialect::Apache => format!("AH00898: DNS lookup failure for: {host}"),
+            });
+        if let Some(via) = backend.via {
+            f = f.related(via, "the route that uses it");
+        }
+        f
+    };
+    let Some(&index) = project.names.get(host) else {
+        // A dotted name is outside the project; a bare one must be in it.
+        if host.contains('.') {
+            return None;
+        }
+        let closest = crate::rules::closest(host, project.names.keys().map(String::as_str));
+        return Some(finding(
+            format!("`{host}` is not a service of {file}"),
+            match closest {
+                Some(name) => format!("did you mean `{name}`?"),
+                None => format!(
+                    "its services are {}",
+                    project
+                        .services
+                        .iter()
+                        .map(|s| format!("`{}`", s.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        ));
+    };
+    let service = &project.services[index];
+    let listens = project.listens(service);
+    let port = port?;
+    if listens.is_empty() || listens.contains(&port) {
+        return None;
+    }
+    let ports = listens
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(finding(
+        format!(
+            "service `{}` of {file} listens on {ports}, not {port}",
+            service.name
+        ),
+        format!(
+            "use the port inside the container (`{host}:{}`), not one published on the host",
+            listens.iter().next().copied().unwrap_or(port)
+        ),
+    ))
 }
 
 /// httpd resolves a relative socket path against ServerRoot.
