@@ -256,3 +256,54 @@ fn the_run_ends_at_its_deadline() {
                 && message.ends_with("was not probed before the deadline"))
     );
 }
+
+/// A DNS server on 127.0.0.1 that knows one name (`app.test` → 127.0.0.1)
+/// and says NXDOMAIN for every other.
+fn dns_server() -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut query = [0u8; 512];
+        while let Ok((len, from)) = socket.recv_from(&mut query) {
+            let question = &query[12..len];
+            let known = question.starts_with(b"\x03app\x04test\x00");
+            let is_a = question.get(question.len() - 3) == Some(&1);
+            let mut reply = query[..len].to_vec();
+            reply[2] = 0x81;
+            reply[3] = if known { 0x80 } else { 0x83 };
+            if known && is_a {
+                reply[7] = 1;
+                reply.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 127, 0, 0, 1]);
+            }
+            let _ = socket.send_to(&reply, from);
+        }
+    });
+    port
+}
+
+#[test]
+fn names_resolved_per_request_ask_the_configured_resolver() {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, connections) = http_server();
+    let dns = dns_server();
+    write(
+        dir.path(),
+        "nginx.conf",
+        &format!(
+            "events {{}}\nhttp {{\n  resolver 127.0.0.1:{dns} valid=10s;\n  server {{\n    listen 80;\n    location /a/ {{ set $a app.test; proxy_pass http://$a:{http}; }}\n    location /b/ {{ set $b missing.test; proxy_pass http://$b:{http}; }}\n  }}\n}}\n"
+        ),
+    );
+    let found = probe_findings(dir.path(), &["--probe", "nginx.conf"]);
+    assert_eq!(
+        found,
+        vec![(
+            "probe-dns".to_string(),
+            format!(
+                "`missing.test` does not resolve at the configured resolver: 127.0.0.1:{dns} says it does not exist (NXDOMAIN)"
+            ),
+            7
+        )]
+    );
+    // `app.test` was reached at the address the resolver gave.
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}

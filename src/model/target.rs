@@ -293,7 +293,17 @@ pub fn parse_pass(kind: PassKind, value: &str) -> Result<PassTarget, String> {
     }
     let host_is_variable = address.contains('$');
     let (host, port) = if host_is_variable {
-        (address.clone(), None)
+        // `$backend:8080`: a variable host and a literal port.
+        match address.rsplit_once(':') {
+            Some((host, port))
+                if !host.is_empty()
+                    && !port.is_empty()
+                    && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                (host.to_string(), port.parse().ok())
+            }
+            _ => (address.clone(), None),
+        }
     } else {
         match Address::parse(&address)? {
             Address::Inet { host, port } => (host, port),

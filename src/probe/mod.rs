@@ -6,6 +6,7 @@
 //! deadline; failures become findings on the directive that names the
 //! target.
 
+pub mod dns;
 pub mod tls;
 
 use std::collections::HashMap;
@@ -60,6 +61,10 @@ struct Plan {
     tls: Option<TlsPlan>,
     /// The Host header an HTTP probe sends.
     host_header: String,
+    /// The servers of `resolver` when the server resolves the name per
+    /// request (variables, `server … resolve`); empty: at startup, with the
+    /// system's resolver.
+    resolvers: Vec<SocketAddr>,
 }
 
 /// A finding waiting for its place.
@@ -71,7 +76,7 @@ struct Outcome {
 }
 
 /// What nginx or httpd would do for a route: SNI, verification, Host.
-fn plan_for(g: &Gateway<'_>, route: &Route, address: &Address) -> Plan {
+fn plan_for(g: &Gateway<'_>, route: &Route, address: &Address, resolvers: Vec<SocketAddr>) -> Plan {
     let host = address.host().unwrap_or_default().to_string();
     let tls = route
         .pass
@@ -113,7 +118,21 @@ fn plan_for(g: &Gateway<'_>, route: &Route, address: &Address) -> Plan {
         kind: route.kind,
         tls,
         host_header,
+        resolvers,
     }
+}
+
+/// The `resolver` servers in effect at `at` (its `valid=`, `ipv6=` and
+/// other parameters left out).
+fn resolvers_at(g: &Gateway<'_>, at: crate::model::expand::ItemId) -> Vec<SocketAddr> {
+    let Some(item) = g.effective(at, "resolver") else {
+        return Vec::new();
+    };
+    g.x.values(item)
+        .into_iter()
+        .filter(|v| !v.contains('='))
+        .filter_map(dns::server_address)
+        .collect()
 }
 
 /// Every distinct plan, with the first place that names it.
@@ -123,24 +142,57 @@ fn plans(gateways: &[Gateway<'_>]) -> Vec<(Plan, Span, Option<Span>)> {
     for g in gateways {
         for route in &g.routes {
             let route_span = g.x.arg_span(route.item, route.url_arg);
-            let mut push = |address: &Address, span: Span, via: Option<Span>| {
-                let plan = plan_for(g, route, address);
+            // Variables in nginx's pass resolve the name per request, with
+            // `resolver`; otherwise it was resolved at startup.
+            let per_request = g.dialect() == Dialect::Nginx
+                && route.pass.as_ref().is_some_and(|p| p.has_variables);
+            let mut push = |address: &Address, span: Span, via: Option<Span>, resolvers| {
+                let plan = plan_for(g, route, address, resolvers);
                 if seen.insert(plan.clone(), ()).is_none() {
                     out.push((plan, span, via));
                 }
             };
             match &route.target {
-                Target::Address(address) => push(address, route_span, None),
+                Target::Address(address) => {
+                    let resolvers = if per_request {
+                        resolvers_at(g, route.item)
+                    } else {
+                        Vec::new()
+                    };
+                    push(address, route_span, None, resolvers);
+                }
+                Target::Variable {
+                    candidates: Some(values),
+                    ..
+                } => {
+                    let port = route.pass.as_ref().and_then(|p| p.port);
+                    for value in values {
+                        let Ok(Address::Inet { host, port: own }) = Address::parse(value) else {
+                            continue;
+                        };
+                        let address = Address::Inet {
+                            host,
+                            port: own.or(port),
+                        };
+                        push(&address, route_span, None, resolvers_at(g, route.item));
+                    }
+                }
                 Target::Upstream(_) => {
                     for server in g.upstream_of(route).into_iter().flat_map(|u| &u.servers) {
                         if server.down {
                             continue;
                         }
                         let arg = server.apache.as_ref().map_or(0, |w| w.url_arg);
+                        let resolvers = if server.resolve {
+                            resolvers_at(g, server.item)
+                        } else {
+                            Vec::new()
+                        };
                         push(
                             &server.address,
                             g.x.arg_span(server.item, arg),
                             Some(route_span),
+                            resolvers,
                         );
                     }
                 }
@@ -264,14 +316,43 @@ fn check(plan: &Plan, options: &ProbeOptions) -> Vec<Outcome> {
         ),
     };
     let shown = plan.address.to_string();
-    let addresses: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
-        Ok(found) => found.collect(),
-        Err(e) => {
+    let addresses: Vec<SocketAddr> = if !plan.resolvers.is_empty() && !is_ip(&host) {
+        // Resolved per request: by the configured resolver, as nginx does.
+        let mut answers = Vec::new();
+        let mut failures = Vec::new();
+        for &server in &plan.resolvers {
+            match dns::resolve(server, &host, timeout) {
+                Ok(found) => {
+                    answers = found
+                        .into_iter()
+                        .map(|ip| SocketAddr::new(ip, port))
+                        .collect();
+                    break;
+                }
+                Err(why) => failures.push(why),
+            }
+        }
+        if answers.is_empty() {
             return fail(
                 DNS,
-                format!("`{host}` does not resolve ({e})"),
-                "check the name (a typo, a removed record, a container that is not running), or write an address",
+                format!(
+                    "`{host}` does not resolve at the configured resolver: {}",
+                    failures.join("; ")
+                ),
+                "check the name, and that `resolver` names a server that knows it (Docker's is 127.0.0.11)",
             );
+        }
+        answers
+    } else {
+        match (host.as_str(), port).to_socket_addrs() {
+            Ok(found) => found.collect(),
+            Err(e) => {
+                return fail(
+                    DNS,
+                    format!("`{host}` does not resolve ({e})"),
+                    "check the name (a typo, a removed record, a container that is not running), or write an address",
+                );
+            }
         }
     };
     let mut failures = Vec::new();
