@@ -51,6 +51,10 @@ const DEFAULT_MODULES: &[&str] = &[
 /// request that hangs (a proxy loop) is answered within the client's wait.
 const TIMEOUT: &str = "Timeout 10\n";
 
+/// One child process, so that a request finds the backend connection the
+/// one before it left in the pool (each child keeps its own).
+const ONE_PROCESS: &str = "<IfModule mpm_event_module>\nStartServers 1\nServerLimit 1\nThreadsPerChild 25\nMaxRequestWorkers 25\n</IfModule>\n";
+
 struct Rewritten {
     text: String,
     /// Original port → httpd's port.
@@ -151,7 +155,7 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
 /// A complete httpd.conf around the example.
 fn wrap(example: &str, rewritten: &Rewritten, dir: &Path) -> String {
     let mut conf = format!(
-        "ServerRoot {0}\nServerName localhost\nPidFile {0}/httpd.pid\nErrorLog {0}/error.log\nLogLevel warn\nDefaultRuntimeDir {0}\nMutex file:{0} default\nDocumentRoot {0}/htdocs\n{TIMEOUT}",
+        "ServerRoot {0}\nServerName localhost\nPidFile {0}/httpd.pid\nErrorLog {0}/error.log\nLogLevel warn\nDefaultRuntimeDir {0}\nMutex file:{0} default\nDocumentRoot {0}/htdocs\n{TIMEOUT}{ONE_PROCESS}",
         dir.display()
     );
     if common::is_root() {

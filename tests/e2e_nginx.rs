@@ -95,7 +95,13 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
                 None => String::new(),
             };
             let uri = pass.uri.clone().unwrap_or_default();
-            edits.push((arg.span.range(), format!("{scheme}127.0.0.1:{target}{uri}")));
+            // `localhost` stays a name: SNI and certificate names depend on it.
+            let host = if pass.host == "localhost" {
+                "localhost"
+            } else {
+                "127.0.0.1"
+            };
+            edits.push((arg.span.range(), format!("{scheme}{host}:{target}{uri}")));
         } else if name == "server"
             && node
                 .parent

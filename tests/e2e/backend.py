@@ -9,6 +9,9 @@ usage: backend.py MODE PORT [CERT KEY]
         as shared TLS front ends do
   bigheaders  answers with 6 KB of Set-Cookie headers
   hugeheader  answers with one 12 KB Set-Cookie line
+  closereused  answers the first request on a connection and keeps it open,
+        then closes the connection when a second request arrives on it: a
+        backend whose idle timeout ran out just as the proxy reused it
   fcgi  a FastCGI responder (like php-fpm) answering 200 "ok"; bytes that
         are not a FastCGI record close the connection, as php-fpm does
   fcgislow  like fcgi, after 5 seconds
@@ -39,6 +42,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().handle_one_request()
 
     def do_GET(self):
+        if MODE == "closereused":
+            self.served = getattr(self, "served", 0) + 1
+            if self.served > 1:
+                self.close_connection = True
+                self.connection.close()
+                return
         if MODE == "slow":
             time.sleep(5)
         body = b"ok\n"
@@ -52,6 +61,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.do_GET()
 
     def log_message(self, *args):
         pass
