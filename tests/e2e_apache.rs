@@ -2,7 +2,8 @@
 //! as `e2e_nginx.rs` does for nginx: every ` ```apache ` example whose fence
 //! says `e2e=STATUS` or `e2e=refuses` is linted, then run. `Listen` and
 //! `<VirtualHost>` ports and loopback backend URLs are moved to free ports
-//! on 127.0.0.1, the backends the fence names are started, httpd runs in the
+//! on 127.0.0.1, absolute unix sockets and `DocumentRoot` under the scratch
+//! directory, the backends the fence names are started, httpd runs in the
 //! foreground with a scratch ServerRoot, and one request is sent. A failing
 //! example must give its status and its `AH` code (or its whole line) in
 //! error.log; a passing one must give its status.
@@ -14,7 +15,7 @@
 
 mod common;
 
-use common::e2e::{Running, backend_kind, free_port, self_signed, start_backend};
+use common::e2e::{Running, backend_kind, free_port, self_signed, start_backend, start_backend_at};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -60,13 +61,15 @@ struct Rewritten {
     /// Original port → httpd's port.
     listens: HashMap<u16, u16>,
     backends: HashMap<u16, (u16, String)>,
+    /// Unix sockets moved under the scratch directory, with their kind.
+    sockets: Vec<(std::path::PathBuf, String)>,
 }
 
 fn port_of(value: &str) -> Option<u16> {
     value.rsplit(':').next().and_then(|p| p.parse().ok())
 }
 
-fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
+fn rewrite(text: &str, attrs: &HashMap<String, String>, dir: &Path) -> Rewritten {
     let tree = apache::parse(FileId(0), text);
     let value = |arg| tree.value(text, arg).to_string();
     let mut listens: HashMap<u16, u16> = HashMap::new();
@@ -83,6 +86,7 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
         listens.insert(80, free_port());
     }
     let mut backends: HashMap<u16, (u16, String)> = HashMap::new();
+    let mut sockets = Vec::new();
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     for node in tree.nodes.iter().filter(|n| n.is_directive()) {
         let name = value(&node.name);
@@ -98,10 +102,39 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
                 edits.push((arg.span.range(), format!("127.0.0.1:{}", listens[&port])));
                 continue;
             }
+            if name == "documentroot" {
+                // The example's site directory is the scratch one: httpd
+                // answers 404 before any handler when it does not exist.
+                edits.push((arg.span.range(), dir.join("htdocs").display().to_string()));
+                continue;
+            }
             let url = raw.strip_prefix("proxy:").unwrap_or(&raw);
             let Ok(ApacheUrl::Worker(_, pass)) = parse_url(url) else {
                 continue;
             };
+            if let Some(socket) = pass.unix.as_deref().filter(|s| s.starts_with('/')) {
+                // An absolute socket moves under the scratch directory; the
+                // fence's backend listens there.
+                let kind = attrs
+                    .get("backend")
+                    .cloned()
+                    .unwrap_or_else(|| "none".into());
+                let moved = dir
+                    .join("sockets")
+                    .join(Path::new(socket).file_name().unwrap_or_default());
+                let replaced = raw.replacen(socket, &moved.display().to_string(), 1);
+                let quoted = matches!(arg.quote, gatelint::syntax::Quote::Double);
+                edits.push((
+                    arg.span.range(),
+                    if quoted {
+                        format!("\"{replaced}\"")
+                    } else {
+                        replaced
+                    },
+                ));
+                sockets.push((moved, kind));
+                continue;
+            }
             let (Some(port), false) = (pass.port, pass.host_is_variable) else {
                 continue;
             };
@@ -149,6 +182,7 @@ fn rewrite(text: &str, attrs: &HashMap<String, String>) -> Rewritten {
         text: out,
         listens,
         backends,
+        sockets,
     }
 }
 
@@ -232,7 +266,7 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::create_dir(dir.path().join("htdocs")).unwrap();
     let certs = self_signed(dir.path());
-    let rewritten = rewrite(&example.text, &example.attrs);
+    let rewritten = rewrite(&example.text, &example.attrs, dir.path());
     let conf = dir.path().join("httpd.conf");
     std::fs::write(&conf, wrap(&example.text, &rewritten, dir.path())).unwrap();
     let error_log = dir.path().join("error.log");
@@ -267,6 +301,16 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
         .values()
         .filter(|(_, kind)| kind != "none")
         .map(|(port, kind)| start_backend(kind, *port, &certs))
+        .chain(
+            rewritten
+                .sockets
+                .iter()
+                .filter(|(_, kind)| kind != "none")
+                .map(|(path, kind)| {
+                    let _ = std::fs::create_dir_all(path.parent().unwrap_or(dir.path()));
+                    start_backend_at(kind, &path.display().to_string(), &certs)
+                }),
+        )
         .collect();
     let server = Running::spawn(
         Command::new(httpd)

@@ -88,12 +88,17 @@ pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 pub fn start_backend(kind: &str, port: u16, certs: &(PathBuf, PathBuf)) -> Running {
+    start_backend_at(kind, &port.to_string(), certs)
+}
+
+/// A backend on a port, or on a unix socket when `at` is a path.
+pub fn start_backend_at(kind: &str, at: &str, certs: &(PathBuf, PathBuf)) -> Running {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/backend.py");
     let mut backend = Running::spawn(
         Command::new("python3")
             .arg(script)
             .arg(kind)
-            .arg(port.to_string())
+            .arg(at)
             .arg(&certs.0)
             .arg(&certs.1)
             .stdin(Stdio::null())

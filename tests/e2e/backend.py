@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tiny backend for the end-to-end tests, on 127.0.0.1 only.
 
-usage: backend.py MODE PORT [CERT KEY]
+usage: backend.py MODE PORT|SOCKET_PATH [CERT KEY]
   http  answers every request with 200 "ok"
   slow  answers after 5 seconds (for read timeouts)
   tls   like http, over TLS with the given certificate
@@ -15,10 +15,12 @@ usage: backend.py MODE PORT [CERT KEY]
   fcgi  a FastCGI responder (like php-fpm) answering 200 "ok"; bytes that
         are not a FastCGI record close the connection, as php-fpm does
   fcgislow  like fcgi, after 5 seconds
-(`none` in a test means no backend is started on that port.)
+A path instead of a port listens on a unix socket (mode 0666), for the
+FastCGI modes. (`none` in a test means no backend is started there.)
 Prints "ready" once listening; the test kills it when done.
 """
 import http.server
+import os
 import socket
 import socketserver
 import ssl
@@ -129,9 +131,18 @@ class FastCgiServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+class FastCgiUnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+
 MODE = sys.argv[1]
 if MODE.startswith("fcgi"):
-    fcgi = FastCgiServer(("127.0.0.1", int(sys.argv[2])), FastCgiHandler)
+    if sys.argv[2].startswith("/"):
+        fcgi = FastCgiUnixServer(sys.argv[2], FastCgiHandler)
+        # The web server's workers run as another user.
+        os.chmod(sys.argv[2], 0o666)
+    else:
+        fcgi = FastCgiServer(("127.0.0.1", int(sys.argv[2])), FastCgiHandler)
     print("ready", flush=True)
     fcgi.serve_forever()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
