@@ -31,7 +31,6 @@ pub struct TlsPlan {
 struct TrustedFile {
     chain: Arc<rustls::client::WebPkiServerVerifier>,
     trusted: Vec<CertificateDer<'static>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
 impl ServerCertVerifier for TrustedFile {
@@ -63,18 +62,14 @@ impl ServerCertVerifier for TrustedFile {
         }
     }
 
+    // Signatures are checked as the chain verifier checks them.
     fn verify_tls12_signature(
         &self,
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.chain.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -83,18 +78,11 @@ impl ServerCertVerifier for TrustedFile {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.chain.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.chain.supported_verify_schemes()
     }
 }
 
@@ -174,11 +162,7 @@ fn config(plan: &TlsPlan) -> Result<ClientConfig, String> {
             .map_err(|e| format!("{}: {e}", ca_file.display()))?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(TrustedFile {
-                    chain,
-                    trusted,
-                    provider,
-                }))
+                .with_custom_certificate_verifier(Arc::new(TrustedFile { chain, trusted }))
                 .with_no_client_auth()
         }
         None => builder
