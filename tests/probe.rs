@@ -307,3 +307,47 @@ fn names_resolved_per_request_ask_the_configured_resolver() {
     // `app.test` was reached at the address the resolver gave.
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn the_http_probe_sends_the_host_the_server_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 2048];
+            let n = stream.read(&mut buffer).unwrap_or(0);
+            let text = String::from_utf8_lossy(&buffer[..n]).to_string();
+            let host = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Host: "))
+                .unwrap_or("")
+                .to_string();
+            record.lock().unwrap().push(host);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    write(
+        dir.path(),
+        "nginx.conf",
+        &format!(
+            "events {{}}\nhttp {{\n  server {{\n    listen 80;\n    server_name shop.example.com;\n    location /a/ {{ proxy_pass http://127.0.0.1:{port}; }}\n    location /b/ {{ proxy_set_header Host $host; proxy_pass http://127.0.0.1:{port}/b/; }}\n    location /c/ {{ proxy_set_header Host api.internal; proxy_pass http://127.0.0.1:{port}/c/; }}\n  }}\n}}\n"
+        ),
+    );
+    assert_eq!(
+        probe_findings(dir.path(), &["--probe-http", "nginx.conf"]),
+        vec![]
+    );
+    let mut hosts = seen.lock().unwrap().clone();
+    hosts.sort();
+    assert_eq!(
+        hosts,
+        vec![
+            format!("127.0.0.1:{port}"),
+            "api.internal".to_string(),
+            "shop.example.com".to_string()
+        ]
+    );
+}

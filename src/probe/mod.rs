@@ -105,20 +105,56 @@ fn plan_for(g: &Gateway<'_>, route: &Route, address: &Address, resolvers: Vec<So
                 },
             }
         });
-    let host_header = match address {
+    let host_header = sent_host(g, route).unwrap_or_else(|| match address {
         Address::Inet {
             host,
             port: Some(p),
         } if ![80, 443].contains(p) => format!("{host}:{p}"),
         Address::Inet { host, .. } => host.clone(),
         Address::Unix(_) => "localhost".into(),
-    };
+    });
     Plan {
         address: address.clone(),
         kind: route.kind,
         tls,
         host_header,
         resolvers,
+    }
+}
+
+/// The Host header the server sends on this route when it is not the
+/// backend's own name: `proxy_set_header Host` (a literal, or the site's
+/// name for `$host`/`$http_host`), httpd's `ProxyPreserveHost On` (the
+/// site's name).
+fn sent_host(g: &Gateway<'_>, route: &Route) -> Option<String> {
+    let site_name = || {
+        route
+            .server
+            .and_then(|s| g.servers.iter().find(|x| x.item == s))
+            .and_then(|s| s.names.iter().find(|n| !n.contains('*') && *n != "_"))
+            .cloned()
+            .unwrap_or_else(|| "localhost".to_string())
+    };
+    match g.dialect() {
+        Dialect::Nginx => {
+            let set = g
+                .effective_all(route.item, "proxy_set_header")
+                .into_iter()
+                .find(|&h| {
+                    g.x.value(h, 0)
+                        .is_some_and(|n| n.eq_ignore_ascii_case("host"))
+                })?;
+            match g.x.value(set, 1)? {
+                "$host" | "$http_host" | "$server_name" => Some(site_name()),
+                value if value.contains('$') => None,
+                literal => Some(literal.to_string()),
+            }
+        }
+        Dialect::Apache => g
+            .effective(route.item, "proxypreservehost")
+            .and_then(|i| g.x.value(i, 0))
+            .filter(|v| v.eq_ignore_ascii_case("on"))
+            .map(|_| site_name()),
     }
 }
 
