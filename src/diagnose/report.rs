@@ -132,6 +132,20 @@ pub fn human(
     if groups.is_empty() {
         return out;
     }
+    let roots: Vec<String> = ws
+        .configs
+        .iter()
+        .map(|c| ws.source(c.root).display_name())
+        .collect();
+    if roots.is_empty() {
+        out.push_str("no configuration was read (pass it with --config)\n");
+    } else {
+        out.push_str(&format!(
+            "mapped against {} ({})\n",
+            roots.join(", "),
+            plural(ws.files.len() as u64, "file", "files")
+        ));
+    }
     let rows: Vec<[String; 6]> = groups
         .iter()
         .zip(mappings)
@@ -208,9 +222,6 @@ fn unmapped(ws: &Workspace, group: &Group, mapping: &Mapping) -> String {
         about.title,
         at_target(group)
     );
-    if ws.configs.is_empty() {
-        out.push_str("  no configuration was read: pass it with --config\n");
-    }
     for candidate in &mapping.candidates {
         out.push_str(&format!(
             "  closest: {}  {}\n",
