@@ -294,8 +294,12 @@ enum Color {
     Never,
 }
 
+/// A duration above zero (`2s`, `500ms`, `1m`).
 fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    crate::model::values::parse_duration(text).map(std::time::Duration::from_millis)
+    match crate::model::values::parse_duration(text)? {
+        0 => Err("must be longer than 0s".into()),
+        ms => Ok(std::time::Duration::from_millis(ms)),
+    }
 }
 
 fn parse_size_arg(text: &str) -> Result<u64, String> {

@@ -314,4 +314,29 @@ fn a_log_that_maps_nowhere_says_so_with_candidates() {
         "{}",
         missing.stderr
     );
+    // A binary file holding log-like strings is refused, not read; the
+    // other logs are still read.
+    let mut binary = b"\x7fELF\x02\x01\x00\x00".to_vec();
+    binary.extend_from_slice(log.as_bytes());
+    std::fs::write(dir.path().join("core"), binary).unwrap();
+    common::write(dir.path(), "error.log", log);
+    let run = gatelint(
+        dir.path(),
+        &[
+            "diagnose",
+            "core",
+            "error.log",
+            "--format",
+            "json",
+            "--config",
+            "nginx.conf",
+        ],
+    );
+    assert!(
+        run.stderr
+            .contains("cannot read core: a binary file, not an error log"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["lines_read"], 1);
 }

@@ -108,6 +108,14 @@ impl Reading {
     }
 
     fn read_lines(&mut self, mut input: impl BufRead) -> std::io::Result<()> {
+        // Error logs are text: a NUL in the first block means something else
+        // was passed (a binary, a core dump), whose strings must not count.
+        if input.fill_buf()?.iter().take(8192).any(|&b| b == 0) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a binary file, not an error log",
+            ));
+        }
         let mut line = Vec::with_capacity(512);
         loop {
             line.clear();
