@@ -362,3 +362,39 @@ fn the_shipped_examples_report_what_they_stage() {
         insta::assert_snapshot!(name, run.stdout);
     }
 }
+
+#[test]
+fn files_of_one_glob_parsed_together_keep_their_own_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "nginx.conf",
+        "events {}\nhttp {\n    include conf.d/*.conf;\n}\n",
+    );
+    for i in 0..6 {
+        let body = if i % 2 == 0 {
+            format!("server {{ listen {}; }}\n", 8000 + i)
+        } else {
+            // A missing `;` on a line of its own, at a line that differs per file.
+            format!("{}server {{\n    listen {}\n}}\n", "\n".repeat(i), 8000 + i)
+        };
+        write(dir.path(), &format!("conf.d/{i}.conf"), &body);
+    }
+    let run = gatelint(dir.path(), &["--format", "concise", "nginx.conf"]);
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("syntax-error"))
+        .map(|l| l.split(": ").next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            "conf.d/1.conf:3:16",
+            "conf.d/3.conf:5:16",
+            "conf.d/5.conf:7:16"
+        ],
+        "{}",
+        run.stdout
+    );
+}

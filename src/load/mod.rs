@@ -128,6 +128,11 @@ pub struct Workspace {
     virtual_files: HashMap<PathBuf, FileId>,
     /// Whether a file was loaded from a dump or stdin rather than disk.
     is_virtual: Vec<bool>,
+    /// Files of one glob read and parsed ahead, in parallel: by path, the
+    /// text and the tree parsed for the id the file is about to get.
+    ahead: HashMap<PathBuf, (read::Text, FileId, ParsedFile)>,
+    /// The tree parsed ahead for the file `add_file` is adding, if any.
+    next_tree: Option<(FileId, ParsedFile)>,
 }
 
 impl Workspace {
@@ -141,6 +146,8 @@ impl Workspace {
             roots: Vec::new(),
             by_real_path: HashMap::new(),
             virtual_files: HashMap::new(),
+            ahead: HashMap::new(),
+            next_tree: None,
             is_virtual: Vec::new(),
         };
         ws.set_roots(inputs);
@@ -337,6 +344,13 @@ impl Workspace {
             }
             return Some(id);
         }
+        if let Some((text, id, tree)) = self.ahead.remove(path) {
+            // Parsed for the id it gets now; `add_file` takes the tree.
+            self.next_tree = Some((id, tree));
+            let loaded = self.load_text(path, Some(real), text, false, dialect);
+            self.next_tree = None;
+            return loaded;
+        }
         match read::read_path(path, self.options.max_file_size) {
             Ok(text) => self.load_text(path, Some(real), text, false, dialect),
             Err(finding) => {
@@ -425,7 +439,10 @@ impl Workspace {
             .dialect
             .or(dialect)
             .unwrap_or_else(|| Dialect::detect(&path, &text));
-        let tree = dialect.parse(id, &text);
+        let tree = match self.next_tree.take() {
+            Some((ahead, tree)) if ahead == id => tree,
+            _ => dialect.parse(id, &text),
+        };
         self.files.push(LoadedFile {
             source: SourceFile::new(path, text).with_invalid_utf8(invalid_utf8),
             tree,
@@ -706,6 +723,70 @@ impl Workspace {
         }
     }
 
+    /// Reads and parses the new files a glob matched on every core at once,
+    /// for the ids they will get when the glob's loop adds them in order.
+    /// Anything unusual (a dump that splits into several files, a file
+    /// already read, one that cannot be read) leaves the loop to do it.
+    fn read_ahead(&mut self, paths: &[PathBuf], dialect: Dialect) {
+        // What an earlier glob left unused (a path it skipped) goes.
+        self.ahead.clear();
+        let fresh: Vec<&PathBuf> = paths
+            .iter()
+            .filter(|p| !p.is_dir())
+            .filter(|p| {
+                std::fs::canonicalize(p)
+                    .is_ok_and(|real| self.allowed(&real) && !self.by_real_path.contains_key(&real))
+            })
+            .collect();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if fresh.len() < 2 || workers < 2 {
+            return;
+        }
+        let max_size = self.options.max_file_size;
+        let dialect = self.options.dialect.unwrap_or(dialect);
+        let base = self.files.len();
+        let texts: Vec<Option<read::Text>> = fresh
+            .iter()
+            .map(|p| read::read_path(p, max_size).ok())
+            .collect();
+        // Ids are handed out in order; a dump would take several.
+        if texts.iter().any(|t| {
+            t.as_ref()
+                .is_none_or(|t| self.options.split_dumps && dump::is_dump(&t.text))
+        }) {
+            return;
+        }
+        let texts: Vec<read::Text> = texts.into_iter().flatten().collect();
+        let chunk = texts.len().div_ceil(workers);
+        let trees: Vec<ParsedFile> = std::thread::scope(|scope| {
+            let handles: Vec<_> = texts
+                .chunks(chunk)
+                .enumerate()
+                .map(|(n, part)| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .enumerate()
+                            .map(|(i, t)| {
+                                dialect.parse(FileId((base + n * chunk + i) as u32), &t.text)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        if trees.len() != texts.len() {
+            return;
+        }
+        for (i, ((path, text), tree)) in fresh.into_iter().zip(texts).zip(trees).enumerate() {
+            self.ahead
+                .insert(path.clone(), (text, FileId((base + i) as u32), tree));
+        }
+    }
+
     fn glob_targets(
         &mut self,
         full: &Path,
@@ -747,6 +828,7 @@ impl Workspace {
                 let paths: Vec<PathBuf> = glob::glob_with(&text, options)
                     .map(|paths| paths.filter_map(Result::ok).collect())
                     .unwrap_or_default();
+                self.read_ahead(&paths, dialect);
                 for path in paths {
                     if path.is_dir() || matches.iter().any(|(p, _)| *p == path) {
                         continue;
