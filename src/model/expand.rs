@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 use crate::load::apache::CONDITIONAL_SECTIONS;
 use crate::load::{Config, Context, Workspace};
 use crate::source::{FileId, SourceFile, Span};
@@ -46,7 +48,9 @@ pub struct Expanded<'w> {
     pub root_context: Context,
     /// (enclosing block, name) → directives, in document order: lookups by
     /// name never scan a block (an `http` block may hold 100,000 servers).
-    by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>>,
+    /// Every item by (parent, name): built once, asked for each lookup of
+    /// a directive in a block. FxHash: millions of short keys, no attacker.
+    by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>, FxBuildHasher>,
 }
 
 impl<'w> Expanded<'w> {
@@ -61,12 +65,13 @@ impl<'w> Expanded<'w> {
                 .get(&config.root)
                 .cloned()
                 .unwrap_or_default(),
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
         };
         let tree = &ws.file(config.root).tree;
         let mut stack = vec![config.root];
         expanded.roots = expanded.add_children(config.root, &tree.roots, None, None, &mut stack);
-        let mut by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>> = HashMap::new();
+        let mut by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>, FxBuildHasher> =
+            HashMap::with_capacity_and_hasher(expanded.items.len(), FxBuildHasher);
         for id in expanded.all() {
             by_name
                 .entry((expanded.item(id).parent, expanded.name(id)))
