@@ -133,6 +133,9 @@ pub struct Workspace {
     ahead: HashMap<PathBuf, (read::Text, FileId, ParsedFile)>,
     /// The tree parsed ahead for the file `add_file` is adding, if any.
     next_tree: Option<(FileId, ParsedFile)>,
+    /// Canonical paths found while reading a glob ahead: each path's
+    /// `readlink` walk is made once, not once per step.
+    real_paths: HashMap<PathBuf, PathBuf>,
 }
 
 impl Workspace {
@@ -148,6 +151,7 @@ impl Workspace {
             virtual_files: HashMap::new(),
             ahead: HashMap::new(),
             next_tree: None,
+            real_paths: HashMap::new(),
             is_virtual: Vec::new(),
         };
         ws.set_roots(inputs);
@@ -288,7 +292,7 @@ impl Workspace {
                         .strip_prefix(".")
                         .map(Path::to_path_buf)
                         .unwrap_or(path);
-                    match std::fs::canonicalize(&path) {
+                    match self.real_path(&path) {
                         Ok(real) if !self.allowed(&real) => {
                             let finding = self.linked_outside(&path, &real);
                             self.findings.push(finding);
@@ -325,8 +329,16 @@ impl Workspace {
 
     /// Reads and parses a file from disk once; later calls return the same
     /// id. `dialect` is the includer's, if an include brought it in.
+    /// `canonicalize`, through the cache a glob read ahead filled.
+    fn real_path(&self, path: &Path) -> std::io::Result<PathBuf> {
+        match self.real_paths.get(path) {
+            Some(real) => Ok(real.clone()),
+            None => std::fs::canonicalize(path),
+        }
+    }
+
     fn load_disk(&mut self, path: &Path, dialect: Option<Dialect>) -> Option<FileId> {
-        let real = match std::fs::canonicalize(path) {
+        let real = match self.real_path(path) {
             Ok(real) => real,
             Err(error) => {
                 self.findings.push(Finding::on_path(
@@ -730,12 +742,19 @@ impl Workspace {
     fn read_ahead(&mut self, paths: &[PathBuf], dialect: Dialect) {
         // What an earlier glob left unused (a path it skipped) goes.
         self.ahead.clear();
+        self.real_paths.clear();
+        for path in paths {
+            if let Ok(real) = std::fs::canonicalize(path) {
+                self.real_paths.insert(path.clone(), real);
+            }
+        }
         let fresh: Vec<&PathBuf> = paths
             .iter()
             .filter(|p| !p.is_dir())
             .filter(|p| {
-                std::fs::canonicalize(p)
-                    .is_ok_and(|real| self.allowed(&real) && !self.by_real_path.contains_key(&real))
+                self.real_paths
+                    .get(*p)
+                    .is_some_and(|real| self.allowed(real) && !self.by_real_path.contains_key(real))
             })
             .collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -833,7 +852,7 @@ impl Workspace {
                     if path.is_dir() || matches.iter().any(|(p, _)| *p == path) {
                         continue;
                     }
-                    match std::fs::canonicalize(&path) {
+                    match self.real_path(&path) {
                         Ok(real) if !self.allowed(&real) => {
                             self.outside_roots(&path, prefix, span);
                             continue;
