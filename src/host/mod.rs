@@ -480,8 +480,8 @@ fn unix_socket(
                     format!(
                         "user `{user_name}` may not write to `{shown}` (mode {:o}, owner {}, group {})",
                         meta.mode() & 0o777,
-                        meta.uid(),
-                        meta.gid()
+                        system.user_name(meta.uid()),
+                        system.group_name(meta.gid())
                     ),
                     "the workers cannot connect to this socket",
                     format!("make `{user_name}` the socket's owner or put it in its group (php-fpm: `listen.owner`, `listen.group`, `listen.mode = 0660`)"),

@@ -110,6 +110,27 @@ impl System {
         })
     }
 
+    /// The name of a user id, else the id.
+    pub fn user_name(&self, uid: u32) -> String {
+        self.name_in("etc/passwd", uid)
+    }
+
+    /// The name of a group id, else the id.
+    pub fn group_name(&self, gid: u32) -> String {
+        self.name_in("etc/group", gid)
+    }
+
+    fn name_in(&self, file: &str, id: u32) -> String {
+        let id = id.to_string();
+        self.read(file)
+            .lines()
+            .find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.len() > 2 && fields[2] == id).then(|| fields[0].to_string())
+            })
+            .unwrap_or(id)
+    }
+
     /// A group's id by name (or a number as written).
     pub fn group_id(&self, name: &str) -> Option<u32> {
         if let Ok(id) = name.parse() {

@@ -399,13 +399,26 @@ fn check(plan: &Plan, options: &ProbeOptions) -> Vec<Outcome> {
                 stream = Some(s);
                 break;
             }
-            Err(e) => failures.push(format!("{address}: {}", connect_error(&e))),
+            Err(e) => failures.push((address, connect_error(&e))),
         }
     }
     let Some(mut stream) = stream else {
+        // One address: "connect to 10.0.0.5:8080 refused"; a name with
+        // several: each address and what happened there.
+        let message = match failures.as_slice() {
+            [(address, why)] if address.to_string() == shown => format!("connect to {shown} {why}"),
+            _ => format!(
+                "connect to {shown} failed: {}",
+                failures
+                    .iter()
+                    .map(|(address, why)| format!("{address} {why}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         return fail(
             CONNECT,
-            format!("connect to {shown} failed: {}", failures.join("; ")),
+            message,
             "start the backend, open the firewall, or point the route at where it listens",
         );
     };
@@ -441,7 +454,7 @@ fn check_unix(plan: &Plan, path: &str, options: &ProbeOptions) -> Vec<Outcome> {
         }
         Err(e) => fail(
             CONNECT,
-            format!("connect to unix:{path} failed: {}", connect_error(&e)),
+            format!("connect to unix:{path} {}", connect_error(&e)),
             "start the backend that creates this socket, or point the route at the one it creates",
         ),
     }
