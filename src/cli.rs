@@ -728,6 +728,28 @@ fn explain(args: ExplainArgs) -> Result<ExitCode, String> {
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(cause) = crate::diagnose::cause::Cause::from_name(&args.rule) {
+        let (nginx, httpd) = (cause.about(false), cause.about(true));
+
+        let rules = if nginx.rules.is_empty() {
+            "none: it depends on the running backend".to_string()
+        } else {
+            nginx.rules.join(", ")
+        };
+        write_stdout(&format!(
+            "{}\n\n{}: a cause `gatelint diagnose` reports ({}).\n\nWhy: {}.\nFix: {}.\nRules that catch it before it happens: {rules}.\n",
+            cause.name(),
+            nginx.title,
+            if nginx.status == 0 {
+                "the server does not start".to_string()
+            } else {
+                format!("nginx answers {}, httpd {}", nginx.status, httpd.status)
+            },
+            nginx.why,
+            nginx.fix
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let names = crate::config::known_names();
     Err(
         match crate::rules::closest(&args.rule, names.iter().copied()) {

@@ -340,3 +340,20 @@ fn a_log_that_maps_nowhere_says_so_with_candidates() {
     );
     assert_eq!(run.json()["lines_read"], 1);
 }
+
+#[test]
+fn every_cause_diagnose_names_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    for cause in gatelint::diagnose::cause::Cause::ALL {
+        let run = gatelint(dir.path(), &["explain", cause.name()]);
+        assert_eq!(run.code, 0, "{}: {}", cause.name(), run.stderr);
+        assert!(run.stdout.starts_with(cause.name()), "{}", run.stdout);
+        assert!(run.stdout.contains("\nWhy: "), "{}", run.stdout);
+    }
+    let refused = gatelint(dir.path(), &["explain", "refused-to-start"]);
+    assert!(
+        refused.stdout.contains("(the server does not start)"),
+        "{}",
+        refused.stdout
+    );
+}

@@ -46,6 +46,39 @@ pub struct About {
 }
 
 impl Cause {
+    /// Every cause, in the order of the enum.
+    pub const ALL: &'static [Cause] = &[
+        Cause::ConnectRefused,
+        Cause::ConnectTimeout,
+        Cause::ReadTimeout,
+        Cause::FastCgiTimeout,
+        Cause::ConnectionReset,
+        Cause::PrematureClose,
+        Cause::NoLiveUpstreams,
+        Cause::WorkerInRetry,
+        Cause::HeaderTooBig,
+        Cause::FastCgiVersion,
+        Cause::InvalidHeader,
+        Cause::NoResolver,
+        Cause::NameNotResolved,
+        Cause::TlsHandshake,
+        Cause::TlsSniRequired,
+        Cause::TlsVerify,
+        Cause::TlsPeerName,
+        Cause::TlsEngineOff,
+        Cause::WorkersExhausted,
+        Cause::SocketMissing,
+        Cause::SocketPermission,
+        Cause::SocketBusy,
+        Cause::ModuleMissing,
+        Cause::RefusedToStart,
+    ];
+
+    /// The cause `gatelint diagnose` names so (`connect-refused`).
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Cause::ALL.iter().copied().find(|c| c.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Cause::ConnectRefused => "connect-refused",
