@@ -219,12 +219,6 @@ fn wrap(example: &str, rewritten: &Rewritten, dir: &Path) -> String {
     conf
 }
 
-fn apache_binary() -> Option<&'static str> {
-    ["/usr/sbin/apache2", "/usr/sbin/httpd"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-}
-
 /// What error.log must show for a failing example: the rule's `AH` code
 /// when its line has one (the rest names addresses that vary), else the
 /// line without its level.
@@ -342,14 +336,11 @@ fn prove(httpd: &str, rule: &str, example: &common::DocExample, claim: &str) -> 
 
 #[test]
 fn rules_prove_their_claims_on_real_httpd() {
-    let Some(httpd) = apache_binary() else {
-        assert!(
-            std::env::var_os("GATELINT_REQUIRE_E2E").is_none(),
-            "GATELINT_REQUIRE_E2E is set but apache2 is missing"
-        );
-        common::skipped(
-            "rules_prove_their_claims_on_real_httpd: apache2 is not installed (apt-get install apache2; scripts/test-all.sh does)",
-        );
+    let Some(httpd) = common::e2e::server_binary(
+        &["/usr/sbin/apache2", "/usr/sbin/httpd"],
+        "rules_prove_their_claims_on_real_httpd",
+        "apache2",
+    ) else {
         return;
     };
     common::e2e::prove_all(Dialect::Apache, "httpd", |rule, example, claim| {

@@ -176,12 +176,6 @@ fn expected_log(rule: &str, text: &str) -> Option<String> {
     Some(without_count)
 }
 
-fn nginx_binary() -> Option<&'static str> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-}
-
 fn prove(
     nginx: &str,
     rule: &'static str,
@@ -289,14 +283,11 @@ fn prove(
 
 #[test]
 fn rules_prove_their_claims_on_real_nginx() {
-    let Some(nginx) = nginx_binary() else {
-        assert!(
-            std::env::var_os("GATELINT_REQUIRE_E2E").is_none(),
-            "GATELINT_REQUIRE_E2E is set but nginx is missing"
-        );
-        common::skipped(
-            "rules_prove_their_claims_on_real_nginx: nginx is not installed (apt-get install nginx; scripts/test-all.sh does)",
-        );
+    let Some(nginx) = common::e2e::server_binary(
+        &["/usr/sbin/nginx", "/usr/bin/nginx"],
+        "rules_prove_their_claims_on_real_nginx",
+        "nginx",
+    ) else {
         return;
     };
     common::e2e::prove_all(Dialect::Nginx, "nginx", |rule, example, claim| {

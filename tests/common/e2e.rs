@@ -272,6 +272,22 @@ pub fn check_refusal(
     }
 }
 
+/// The server's binary among `paths`; without one, says the proofs were
+/// skipped and why (and fails when `GATELINT_REQUIRE_E2E` asks for them).
+pub fn server_binary(paths: &[&'static str], test: &str, package: &str) -> Option<&'static str> {
+    let found = paths.iter().copied().find(|p| Path::new(p).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("GATELINT_REQUIRE_E2E").is_none(),
+            "GATELINT_REQUIRE_E2E is set but {package} is missing"
+        );
+        super::skipped(&format!(
+            "{test}: {package} is not installed (apt-get install {package}; scripts/test-all.sh does)"
+        ));
+    }
+    found
+}
+
 /// Runs `prove` on every example of `dialect` marked `e2e=…` (not `no`),
 /// fails with every failure at once, and checks that each error-severity
 /// rule of the dialect proves at least one failing example.
