@@ -231,6 +231,9 @@ struct LintArgs {
     /// With --probe: the longest the whole probing may take.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration_arg)]
     probe_deadline: std::time::Duration,
+    /// Print how long each stage took, and the peak memory, to standard error.
+    #[arg(long)]
+    timings: bool,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -491,6 +494,10 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode, String> {
 }
 
 fn lint(args: LintArgs) -> Result<ExitCode, String> {
+    let started = std::time::Instant::now();
+    if args.timings {
+        crate::timings::enable();
+    }
     let no_paths = args.paths.is_empty();
     let paths = if no_paths {
         default_paths()
@@ -560,7 +567,7 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
     let ws = &outcome.workspace;
     let located = report::sorted(ws, &outcome.findings);
     let counts = Counts::of(&outcome.findings);
-    let output = match args.format {
+    let output = crate::timings::measure("report", || match args.format {
         LintFormat::Human => human::render(ws, &located, counts, human_style(args.color)),
         LintFormat::Json => {
             let suppressed = args
@@ -579,8 +586,11 @@ fn lint(args: LintArgs) -> Result<ExitCode, String> {
         LintFormat::Github => report::github::render(&located),
         LintFormat::Concise => report::concise::render(&located),
         LintFormat::Gitlab => report::gitlab::render(&located),
-    };
+    });
     write_stdout(&output)?;
+    if let Some(timings) = crate::timings::report(started.elapsed()) {
+        eprint!("{timings}");
+    }
     if ws.files.is_empty() {
         if outcome.findings.is_empty() {
             let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

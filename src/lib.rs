@@ -21,4 +21,5 @@ pub mod rules;
 pub mod source;
 pub mod suppress;
 pub mod syntax;
+pub mod timings;
 pub mod tree_json;

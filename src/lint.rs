@@ -8,6 +8,7 @@ use crate::finding::Finding;
 use crate::load::{Input, Options, Workspace};
 use crate::rules::{self, Settings};
 use crate::suppress::{self, Suppressed};
+use crate::timings;
 
 pub struct Outcome {
     pub workspace: Workspace,
@@ -16,11 +17,11 @@ pub struct Outcome {
 }
 
 pub fn lint(inputs: &[Input], options: Options, settings: &Settings) -> Outcome {
-    let mut workspace = Workspace::load(inputs, options);
+    let mut workspace = timings::measure("load", || Workspace::load(inputs, options));
     let mut findings = settle_checks(std::mem::take(&mut workspace.findings), settings);
     findings.extend(rules::run(&workspace, settings));
     let findings = dedup(findings);
-    let (suppressions, problems) = suppress::collect(&workspace);
+    let (suppressions, problems) = timings::measure("suppress", || suppress::collect(&workspace));
     let (mut findings, suppressed) = suppress::apply(findings, suppressions, settings);
     findings.extend(
         problems

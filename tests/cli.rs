@@ -398,3 +398,40 @@ fn files_of_one_glob_parsed_together_keep_their_own_findings() {
         run.stdout
     );
 }
+
+#[test]
+fn timings_go_to_stderr_and_leave_the_report_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "nginx.conf",
+        "events {}\nhttp { include conf.d/*.conf; }\n",
+    );
+    for n in 0..3 {
+        write(
+            dir.path(),
+            &format!("conf.d/site{n}.conf"),
+            "server { listen 80; location / { proxy_pass http://127.0.0.1:8080; } }\n",
+        );
+    }
+    let plain = gatelint(dir.path(), &["--format", "json", "nginx.conf"]);
+    let timed = gatelint(dir.path(), &["--format", "json", "--timings", "nginx.conf"]);
+    assert_eq!(plain.stdout, timed.stdout);
+    assert_eq!(plain.code, timed.code);
+    assert!(plain.stderr.is_empty(), "{}", plain.stderr);
+    for stage in [
+        "load: read",
+        "load: parse",
+        "model",
+        "rules",
+        "report",
+        "total (wall)",
+        "peak memory",
+    ] {
+        assert!(
+            timed.stderr.contains(stage),
+            "no {stage}:\n{}",
+            timed.stderr
+        );
+    }
+}

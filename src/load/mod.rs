@@ -133,8 +133,8 @@ pub struct Workspace {
     ahead: HashMap<PathBuf, (read::Text, FileId, ParsedFile)>,
     /// The tree parsed ahead for the file `add_file` is adding, if any.
     next_tree: Option<(FileId, ParsedFile)>,
-    /// Canonical paths found while reading a glob ahead: each path's
-    /// `readlink` walk is made once, not once per step.
+    /// Canonical paths already found: each path's `readlink` walk is made
+    /// once per run, however many steps (discovery, a glob, loading) ask.
     real_paths: HashMap<PathBuf, PathBuf>,
 }
 
@@ -161,7 +161,9 @@ impl Workspace {
             match input {
                 Input::Path(path) => {
                     if path.is_dir() {
-                        for file in ws.discover(path) {
+                        let files = ws.discover(path);
+                        ws.read_ahead(&files, None);
+                        for file in files {
                             if let Some(id) = ws.load_disk(&file, None) {
                                 candidates.push((id, false, Some(path.clone())));
                             }
@@ -329,12 +331,23 @@ impl Workspace {
 
     /// Reads and parses a file from disk once; later calls return the same
     /// id. `dialect` is the includer's, if an include brought it in.
-    /// `canonicalize`, through the cache a glob read ahead filled.
-    fn real_path(&self, path: &Path) -> std::io::Result<PathBuf> {
-        match self.real_paths.get(path) {
-            Some(real) => Ok(real.clone()),
-            None => std::fs::canonicalize(path),
+    /// `canonicalize`, once per path.
+    fn real_path(&mut self, path: &Path) -> std::io::Result<PathBuf> {
+        if let Some(real) = self.real_paths.get(path) {
+            return Ok(real.clone());
         }
+        let real = std::fs::canonicalize(path)?;
+        self.real_paths.insert(path.to_path_buf(), real.clone());
+        Ok(real)
+    }
+
+    /// The dialect a file is read in: the user's, else its includer's, else
+    /// what its path and text say.
+    fn dialect_for(&self, path: &Path, text: &str, dialect: Option<Dialect>) -> Dialect {
+        self.options
+            .dialect
+            .or(dialect)
+            .unwrap_or_else(|| Dialect::detect(path, text))
     }
 
     fn load_disk(&mut self, path: &Path, dialect: Option<Dialect>) -> Option<FileId> {
@@ -363,7 +376,9 @@ impl Workspace {
             self.next_tree = None;
             return loaded;
         }
-        match read::read_path(path, self.options.max_file_size) {
+        match crate::timings::measure("load: read", || {
+            read::read_path(path, self.options.max_file_size)
+        }) {
             Ok(text) => self.load_text(path, Some(real), text, false, dialect),
             Err(finding) => {
                 self.findings.push(*finding);
@@ -446,14 +461,10 @@ impl Workspace {
         dialect: Option<Dialect>,
     ) -> FileId {
         let id = FileId(self.files.len() as u32);
-        let dialect = self
-            .options
-            .dialect
-            .or(dialect)
-            .unwrap_or_else(|| Dialect::detect(&path, &text));
+        let dialect = self.dialect_for(&path, &text, dialect);
         let tree = match self.next_tree.take() {
             Some((ahead, tree)) if ahead == id => tree,
-            _ => dialect.parse(id, &text),
+            _ => crate::timings::measure("load: parse", || dialect.parse(id, &text)),
         };
         self.files.push(LoadedFile {
             source: SourceFile::new(path, text).with_invalid_utf8(invalid_utf8),
@@ -695,7 +706,7 @@ impl Workspace {
         if let Some(&id) = self.virtual_files.get(&normalize(&absolute(&full))) {
             return vec![id];
         }
-        match std::fs::canonicalize(&full) {
+        match self.real_path(&full) {
             Err(_) if prefix_guessed && !written.is_absolute() => {
                 self.findings.push(
                     Finding::at(
@@ -735,39 +746,42 @@ impl Workspace {
         }
     }
 
-    /// Reads and parses the new files a glob matched on every core at once,
-    /// for the ids they will get when the glob's loop adds them in order.
+    /// Reads and parses new files (a glob's matches, a directory's files) on
+    /// every core at once, for the ids they will get when the caller's loop
+    /// adds them in order, each in the dialect `add_file` will choose.
     /// Anything unusual (a dump that splits into several files, a file
     /// already read, one that cannot be read) leaves the loop to do it.
-    fn read_ahead(&mut self, paths: &[PathBuf], dialect: Dialect) {
-        // What an earlier glob left unused (a path it skipped) goes.
+    fn read_ahead(&mut self, paths: &[PathBuf], dialect: Option<Dialect>) {
+        // What an earlier call left unused (a path it skipped) goes.
         self.ahead.clear();
-        self.real_paths.clear();
+        let mut fresh: Vec<&PathBuf> = Vec::new();
+        // Two links to one file (sites-enabled) get one id, as in the loop.
+        let mut batch = HashSet::new();
         for path in paths {
-            if let Ok(real) = std::fs::canonicalize(path) {
-                self.real_paths.insert(path.clone(), real);
+            if path.is_dir() {
+                continue;
+            }
+            if let Ok(real) = self.real_path(path) {
+                if self.allowed(&real)
+                    && !self.by_real_path.contains_key(&real)
+                    && batch.insert(real)
+                {
+                    fresh.push(path);
+                }
             }
         }
-        let fresh: Vec<&PathBuf> = paths
-            .iter()
-            .filter(|p| !p.is_dir())
-            .filter(|p| {
-                self.real_paths
-                    .get(*p)
-                    .is_some_and(|real| self.allowed(real) && !self.by_real_path.contains_key(real))
-            })
-            .collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         if fresh.len() < 2 || workers < 2 {
             return;
         }
         let max_size = self.options.max_file_size;
-        let dialect = self.options.dialect.unwrap_or(dialect);
         let base = self.files.len();
-        let texts: Vec<Option<read::Text>> = fresh
-            .iter()
-            .map(|p| read::read_path(p, max_size).ok())
-            .collect();
+        let texts: Vec<Option<read::Text>> = crate::timings::measure("load: read", || {
+            fresh
+                .iter()
+                .map(|p| read::read_path(p, max_size).ok())
+                .collect()
+        });
         // Ids are handed out in order; a dump would take several.
         if texts.iter().any(|t| {
             t.as_ref()
@@ -775,7 +789,15 @@ impl Workspace {
         }) {
             return;
         }
-        let texts: Vec<read::Text> = texts.into_iter().flatten().collect();
+        let texts: Vec<(read::Text, Dialect)> = texts
+            .into_iter()
+            .flatten()
+            .zip(&fresh)
+            .map(|(text, path)| {
+                let dialect = self.dialect_for(path, &text.text, dialect);
+                (text, dialect)
+            })
+            .collect();
         let chunk = texts.len().div_ceil(workers);
         let trees: Vec<ParsedFile> = std::thread::scope(|scope| {
             let handles: Vec<_> = texts
@@ -785,8 +807,10 @@ impl Workspace {
                     scope.spawn(move || {
                         part.iter()
                             .enumerate()
-                            .map(|(i, t)| {
-                                dialect.parse(FileId((base + n * chunk + i) as u32), &t.text)
+                            .map(|(i, (text, dialect))| {
+                                crate::timings::measure("load: parse", || {
+                                    dialect.parse(FileId((base + n * chunk + i) as u32), &text.text)
+                                })
                             })
                             .collect::<Vec<_>>()
                     })
@@ -800,7 +824,7 @@ impl Workspace {
         if trees.len() != texts.len() {
             return;
         }
-        for (i, ((path, text), tree)) in fresh.into_iter().zip(texts).zip(trees).enumerate() {
+        for (i, ((path, (text, _)), tree)) in fresh.into_iter().zip(texts).zip(trees).enumerate() {
             self.ahead
                 .insert(path.clone(), (text, FileId((base + i) as u32), tree));
         }
@@ -841,13 +865,13 @@ impl Workspace {
             .map(|(_, id)| (self.source(*id).path.clone(), *id))
             .collect();
         let base = glob_base(full);
-        let base_allowed = std::fs::canonicalize(&base).map(|b| self.allowed(&b));
+        let base_allowed = self.real_path(&base).map(|b| self.allowed(&b));
         match base_allowed {
             Ok(true) => {
                 let paths: Vec<PathBuf> = glob::glob_with(&text, options)
                     .map(|paths| paths.filter_map(Result::ok).collect())
                     .unwrap_or_default();
-                self.read_ahead(&paths, dialect);
+                self.read_ahead(&paths, Some(dialect));
                 for path in paths {
                     if path.is_dir() || matches.iter().any(|(p, _)| *p == path) {
                         continue;

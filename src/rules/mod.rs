@@ -276,26 +276,33 @@ impl Check<'_> {
 pub fn run(ws: &Workspace, settings: &Settings) -> Vec<Finding> {
     let mut findings = Vec::new();
     for config in &ws.configs {
-        let gateway = Gateway::build(ws, config, settings.version);
-        for &rule in RULES {
-            if !settings.enabled(rule) || !rule.dialects.contains(&gateway.dialect()) {
-                continue;
-            }
-            let check = Check {
-                gateway: &gateway,
-                rule,
-                settings,
-            };
-            let severity = settings.severity_override(rule.name);
-            for mut finding in (rule.check)(&check) {
-                if let Some(severity) = severity {
-                    finding.severity = severity;
-                }
-                findings.push(finding);
-            }
-        }
+        let gateway =
+            crate::timings::measure("model", || Gateway::build(ws, config, settings.version));
+        crate::timings::measure("rules", || run_rules(&gateway, settings, &mut findings));
     }
     findings
+}
+
+/// Every enabled rule that checks this server, on one gateway.
+fn run_rules(gateway: &Gateway<'_>, settings: &Settings, findings: &mut Vec<Finding>) {
+    for &rule in RULES {
+        if !settings.enabled(rule) || !rule.dialects.contains(&gateway.dialect()) {
+            continue;
+        }
+        let check = Check {
+            gateway,
+            rule,
+            settings,
+        };
+        let severity = settings.severity_override(rule.name);
+        let found = crate::timings::measure_part("rule", rule.name, || (rule.check)(&check));
+        for mut finding in found {
+            if let Some(severity) = severity {
+                finding.severity = severity;
+            }
+            findings.push(finding);
+        }
+    }
 }
 
 /// The closest name to `name` among `candidates`, for "did you mean".
