@@ -46,12 +46,18 @@ pub struct Expanded<'w> {
     pub roots: Vec<ItemId>,
     /// The context the root file's top level sits in.
     pub root_context: Context,
-    /// (enclosing block, name) → directives, in document order: lookups by
-    /// name never scan a block (an `http` block may hold 100,000 servers).
-    /// Every item by (parent, name): built once, asked for each lookup of
-    /// a directive in a block. FxHash: millions of short keys, no attacker.
-    by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>, FxBuildHasher>,
+    /// (enclosing block, name) → the first and the last such directive, in
+    /// document order: lookups by name never scan a block (an `http` block
+    /// may hold 100,000 servers). FxHash: millions of short keys, no attacker.
+    by_name: HashMap<(Option<ItemId>, &'w str), (ItemId, ItemId), FxBuildHasher>,
+    /// For each item, the next directive of the same name in the same
+    /// block: `find_all` follows the chain. One array instead of a list
+    /// per (block, name), which was a million small allocations.
+    next_same: Vec<ItemId>,
 }
+
+/// The end of a `next_same` chain.
+const NO_ITEM: ItemId = ItemId::MAX;
 
 impl<'w> Expanded<'w> {
     pub fn new(ws: &'w Workspace, config: &'w Config) -> Expanded<'w> {
@@ -66,19 +72,26 @@ impl<'w> Expanded<'w> {
                 .cloned()
                 .unwrap_or_default(),
             by_name: HashMap::default(),
+            next_same: Vec::new(),
         };
         let tree = &ws.file(config.root).tree;
         let mut stack = vec![config.root];
         expanded.roots = expanded.add_children(config.root, &tree.roots, None, None, &mut stack);
-        let mut by_name: HashMap<(Option<ItemId>, &'w str), Vec<ItemId>, FxBuildHasher> =
+        let mut by_name: HashMap<(Option<ItemId>, &'w str), (ItemId, ItemId), FxBuildHasher> =
             HashMap::with_capacity_and_hasher(expanded.items.len(), FxBuildHasher);
+        let mut next_same = vec![NO_ITEM; expanded.items.len()];
         for id in expanded.all() {
+            let key = (expanded.item(id).parent, expanded.name(id));
             by_name
-                .entry((expanded.item(id).parent, expanded.name(id)))
-                .or_default()
-                .push(id);
+                .entry(key)
+                .and_modify(|(_, last)| {
+                    next_same[*last as usize] = id;
+                    *last = id;
+                })
+                .or_insert((id, id));
         }
         expanded.by_name = by_name;
+        expanded.next_same = next_same;
         expanded
     }
 
@@ -248,22 +261,38 @@ impl<'w> Expanded<'w> {
 
     /// The first directive called `name` in a block (through includes).
     pub fn find(&self, parent: Option<ItemId>, name: &str) -> Option<ItemId> {
-        self.by_name
-            .get(&(parent, name))
-            .and_then(|ids| ids.first().copied())
+        self.by_name.get(&(parent, name)).map(|&(first, _)| first)
     }
 
     /// Every directive called `name` in a block (through includes), in order.
     pub fn find_all(&self, parent: Option<ItemId>, name: &str) -> Vec<ItemId> {
-        self.by_name
-            .get(&(parent, name))
-            .cloned()
-            .unwrap_or_default()
+        let first = self.find(parent, name);
+        std::iter::successors(first, |&id| {
+            let next = self.next_same[id as usize];
+            (next != NO_ITEM).then_some(next)
+        })
+        .collect()
     }
 
     /// Enclosing blocks, innermost first.
     pub fn ancestors(&self, id: ItemId) -> impl Iterator<Item = ItemId> + '_ {
         std::iter::successors(self.item(id).parent, move |&p| self.item(p).parent)
+    }
+
+    /// The outermost context `id` sits in (`http`, `stream`, …) and how
+    /// many blocks deep it is: `context_of` without building the list.
+    pub fn context_head(&self, id: ItemId) -> (Option<&str>, usize) {
+        let mut depth = self.root_context.len();
+        let mut outermost = None;
+        for ancestor in self.ancestors(id) {
+            depth += 1;
+            outermost = Some(ancestor);
+        }
+        let head = match self.root_context.first() {
+            Some(first) => Some(&**first),
+            None => outermost.map(|a| self.name(a)),
+        };
+        (head, depth)
     }
 
     /// Block names from the outermost context down to the one `id` sits in.

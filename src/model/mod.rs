@@ -136,27 +136,26 @@ impl<'w> Gateway<'w> {
     fn collect(&mut self) {
         let ids: Vec<ItemId> = self.x.all().collect();
         for &id in &ids {
-            let context = self.x.context_of(id);
-            let in_http = context.first() == Some(&"http");
-            if !in_http {
+            let (head, depth) = self.x.context_head(id);
+            if head != Some("http") {
                 continue;
             }
             match self.x.name(id) {
-                "server" if context.len() == 1 => self.add_server(id),
-                "upstream" if context.len() == 1 => self.add_upstream(id),
+                "server" if depth == 1 => self.add_server(id),
+                "upstream" if depth == 1 => self.add_upstream(id),
                 "set" => {
                     if let (Some(var), Some(value)) = (self.x.value(id, 0), self.x.value(id, 1)) {
                         self.assign(var, id, value);
                     }
                 }
-                "map" if context.len() == 1 => self.add_map(id),
+                "map" if depth == 1 => self.add_map(id),
                 _ => {}
             }
         }
         for &id in &ids {
             if let Some(kind) = PassKind::from_directive(self.x.name(id)) {
-                let context = self.x.context_of(id);
-                if context.first() == Some(&"http") && context.len() >= 2 {
+                let (head, depth) = self.x.context_head(id);
+                if head == Some("http") && depth >= 2 {
                     self.add_route(id, kind);
                 }
             }
