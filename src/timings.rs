@@ -29,7 +29,7 @@ impl Stages {
     fn render(&self, total: Duration, peak_kib: Option<u64>) -> String {
         let mut out = String::from("gatelint timings (a stage's time is summed over threads):\n");
         let mut line =
-            |name: &str, value: String| out.push_str(&format!("  {name:<28} {value:>11}\n"));
+            |name: &str, value: String| out.push_str(&format!("  {name:<44} {value:>11}\n"));
         for ((stage, part), took) in &self.0 {
             let name = if part.is_empty() {
                 stage.to_string()

@@ -99,7 +99,7 @@ impl Lowering<'_> {
         self.out.push_in(node, self.open.last().copied())
     }
 
-    fn arg(&self, pair: Pair<'_, Rule>) -> Arg {
+    fn arg(&mut self, pair: Pair<'_, Rule>) -> Arg {
         let span = self.span(&pair);
         let (quote, inner) = match pair.as_rule() {
             Rule::dq_string | Rule::sq_string => {
@@ -122,34 +122,34 @@ impl Lowering<'_> {
             _ => (Quote::None, span),
         };
         let raw = &self.text[inner.range()];
-        let unescaped = if raw.contains('\\') {
+        let value = if raw.contains('\\') {
             let quote_char = match quote {
                 Quote::Double => Some('"'),
                 Quote::Single => Some('\''),
                 _ => None,
             };
-            let value = unescape(raw, quote_char);
-            (value != raw).then(|| value.into_boxed_str())
+            self.out.keep_value(raw, unescape(raw, quote_char))
         } else {
-            None
+            0
         };
         Arg {
             span,
             inner,
             quote,
-            unescaped,
+            value,
         }
     }
 
     /// A name: compared folded, so its value is the lower-case form.
-    fn name(&self, pair: Pair<'_, Rule>) -> Arg {
+    fn name(&mut self, pair: Pair<'_, Rule>) -> Arg {
         let mut arg = self.arg(pair);
-        let value = arg
-            .unescaped
-            .as_deref()
-            .unwrap_or(&self.text[arg.inner.range()])
-            .to_ascii_lowercase();
-        arg.unescaped = (value != self.text[arg.inner.range()]).then(|| value.into_boxed_str());
+        let text = self.text;
+        let raw = &text[arg.inner.range()];
+        let folded = self.out.value(text, &arg).to_ascii_lowercase();
+        if folded != self.out.value(text, &arg) {
+            // An unescaped name that also folds keeps only its folded form.
+            arg.value = self.out.keep_value(raw, folded);
+        }
         arg
     }
 
@@ -198,7 +198,7 @@ impl Lowering<'_> {
         self.push(Node {
             kind: NodeKind::Directive,
             name,
-            args,
+            args: args.into(),
             terminator: Terminator::LineEnd,
             children: None,
             parent: None,
@@ -241,7 +241,7 @@ impl Lowering<'_> {
         let index = self.push(Node {
             kind: NodeKind::Directive,
             name,
-            args,
+            args: args.into(),
             terminator: Terminator::Block {
                 open: tag,
                 close: None,

@@ -217,7 +217,7 @@ impl<'t> Lowering<'t> {
         }
     }
 
-    fn token(&self, pair: Pair<'_, Rule>) -> Arg {
+    fn token(&mut self, pair: Pair<'_, Rule>) -> Arg {
         let span = self.span(&pair);
         let (quote, inner) = match pair.as_rule() {
             Rule::dq_string | Rule::sq_string => {
@@ -240,17 +240,16 @@ impl<'t> Lowering<'t> {
             _ => (Quote::None, span),
         };
         let raw = &self.text[inner.range()];
-        let unescaped = if quote != Quote::Lua && raw.contains('\\') {
-            let value = unescape(raw);
-            (value != raw).then(|| value.into_boxed_str())
+        let value = if quote != Quote::Lua && raw.contains('\\') {
+            self.out.keep_value(raw, unescape(raw))
         } else {
-            None
+            0
         };
         Arg {
             span,
             inner,
             quote,
-            unescaped,
+            value,
         }
     }
 
@@ -330,7 +329,7 @@ impl<'t> Lowering<'t> {
         let node = Node {
             kind: NodeKind::Directive,
             name,
-            args,
+            args: args.into(),
             terminator,
             children: opens_block.then(Vec::new),
             parent: None,
