@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks `gatelint lint` against the tools users would otherwise run, on
 # the same generated trees, in one run: crossplane (PyPI 0.5.8), gixy
-# (gixy-next, 1k and 10k only) and `nginx -t` (Debian).
+# (gixy-next, 1k and 10k only) and `nginx -t` (Debian); then the corpus of
+# real configurations, and the pest grammar's own throughput.
 #
-#   usage: benches/run.sh [SIZES…]      (default: 1000 10000; add 100000 for the big one)
+#   usage: benches/run.sh [SIZES…]      (default: 1000 10000 100000)
+#   RUNS=3 PEER_RUNS=1                  (hyperfine runs: gatelint / the others)
 #
 # Trees come from ../shared/corpus/gen-large.py --servers N. For each tool it
 # reports wall time (hyperfine, mean of runs), throughput in MB/s of config
@@ -13,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
-[ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000)
+[ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000 100000)
 work=${BENCH_DIR:-/tmp/gatelint-bench}
 gen=../shared/corpus/gen-large.py
 mkdir -p "$work"
@@ -30,8 +32,10 @@ need hyperfine || { echo "bench: hyperfine is required" >&2; exit 2; }
 cargo build --release --locked -q
 gatelint=$PWD/target/release/gatelint
 
-# mean seconds of a command (exit codes ignored: linters exit 1 on findings)
-wall() { hyperfine -N -i -w 1 -r "${RUNS:-3}" --export-json "$work/h.json" "$1" >/dev/null 2>&1 \
+# Mean seconds of a command (exit codes ignored: linters exit 1 on findings).
+# gatelint gets a warm-up and RUNS runs; the peers PEER_RUNS runs and no
+# warm-up (gixy needs minutes per run at 10k).
+wall() { hyperfine -N -i -w "${3:-1}" -r "${2:-${RUNS:-3}}" --export-json "$work/h.json" "$1" >/dev/null 2>&1 \
            && python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$work/h.json" \
            || echo "-"; }
 rss() { { /usr/bin/time -f "%M" bash -c "$1 >/dev/null 2>&1" 2>&1 || true; } | tail -1; }
@@ -41,7 +45,8 @@ out=benches/results.md
   echo "# gatelint benchmark"
   echo
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m); $(date -u +%Y-%m-%d)."
-  echo "Trees from \`gen-large.py --servers N\`; wall time is hyperfine's mean of ${RUNS:-3} runs."
+  echo "Trees from \`gen-large.py --servers N\`; wall time is hyperfine's mean of ${RUNS:-3} runs after a"
+  echo "warm-up for gatelint, of ${PEER_RUNS:-1} run(s) for the others; peak RSS from \`/usr/bin/time\`."
   echo
   echo "| servers | MB | tool | wall (s) | MB/s | peak RSS (MB) | × gatelint |"
   echo "| ---: | ---: | --- | ---: | ---: | ---: | ---: |"
@@ -62,7 +67,8 @@ for n in "${sizes[@]}"; do
     cmd=${cmds[$tool]:-}
     [ -n "$cmd" ] || continue
     need "${cmd%% *}" || continue
-    t=$(wall "$cmd"); m=$(rss "$cmd")
+    if [ "$tool" = gatelint ]; then t=$(wall "$cmd"); else t=$(wall "$cmd" "${PEER_RUNS:-1}" 0); fi
+    m=$(rss "$cmd")
     [ "$tool" = gatelint ] && base=$t
     rate=$(python3 -c "print('%.1f' % ($mb/$t))" 2>/dev/null || echo "-")
     ratio=$(python3 -c "print('%.1f' % ($t/$base))" 2>/dev/null || echo "-")
@@ -70,4 +76,28 @@ for n in "${sizes[@]}"; do
   done
   unset cmds
 done
+
+# The corpus of real configurations (../shared/corpus/build.sh), when built.
+corpus=${GATELINT_CORPUS:-/tmp/corpus}
+if [ -d "$corpus" ]; then
+  mb=$(du -sm --apparent-size "$corpus" | cut -f1)
+  t=$(wall "$gatelint lint $corpus --format json")
+  m=$(rss "$gatelint lint $corpus --format json")
+  {
+    echo
+    echo "The corpus of real configurations (\`../shared/corpus/build.sh\`, $mb MB on disk, every file"
+    echo "gatelint recognises as nginx or Apache configuration): $t s, peak RSS $((m / 1024)) MB."
+  } >> "$out"
+fi
+
+# The pest grammar's own ceiling, on one core, on the largest tree.
+largest="$work/tree-${sizes[-1]}"
+{
+  echo
+  echo "Parse throughput on one core (\`cargo bench --bench parse -- tree-${sizes[-1]}\`):"
+  echo
+  echo '```'
+  cargo bench --locked -q --bench parse -- "$largest" 3 2>/dev/null | tail -3
+  echo '```'
+} >> "$out"
 cat "$out"
