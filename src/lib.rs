@@ -15,6 +15,7 @@ pub mod host;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod parallel;
 pub mod probe;
 pub mod report;
 pub mod rules;

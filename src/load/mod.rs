@@ -136,6 +136,9 @@ pub struct Workspace {
     /// Canonical paths already found: each path's `readlink` walk is made
     /// once per run, however many steps (discovery, a glob, loading) ask.
     real_paths: HashMap<PathBuf, PathBuf>,
+    /// The files each (prefix, prefix guessed, include argument) named,
+    /// when resolving it reported nothing.
+    resolved_includes: HashMap<(PathBuf, bool, String), Vec<FileId>>,
 }
 
 impl Workspace {
@@ -152,6 +155,7 @@ impl Workspace {
             ahead: HashMap::new(),
             next_tree: None,
             real_paths: HashMap::new(),
+            resolved_includes: HashMap::new(),
             is_virtual: Vec::new(),
         };
         ws.set_roots(inputs);
@@ -187,7 +191,7 @@ impl Workspace {
                 }
             }
         }
-        ws.resolve_tops(candidates);
+        crate::timings::measure("load: includes", || ws.resolve_tops(candidates));
         ws.report_syntax_errors();
         ws
     }
@@ -466,8 +470,11 @@ impl Workspace {
             Some((ahead, tree)) if ahead == id => tree,
             _ => crate::timings::measure("load: parse", || dialect.parse(id, &text)),
         };
+        let source = crate::timings::measure("load: line index", || {
+            SourceFile::new(path, text).with_invalid_utf8(invalid_utf8)
+        });
         self.files.push(LoadedFile {
-            source: SourceFile::new(path, text).with_invalid_utf8(invalid_utf8),
+            source,
             tree,
             dialect,
         });
@@ -578,16 +585,15 @@ impl Workspace {
         stack: &mut Vec<FileId>,
         expanded: &mut HashSet<FileId>,
     ) {
-        if !config.files.contains(&file) {
-            config.files.push(file);
+        // A file already expanded is already listed, with its context.
+        if !expanded.insert(file) {
+            return;
         }
+        config.files.push(file);
         config
             .contexts
             .entry(file)
             .or_insert_with(|| context.clone());
-        if !expanded.insert(file) {
-            return;
-        }
         let loaded = self.file(file);
         let text = loaded.source.text.clone();
         let includes: Vec<IncludeSite> = loaded
@@ -693,6 +699,28 @@ impl Workspace {
         pattern: &str,
         span: Span,
     ) -> Vec<FileId> {
+        // The same snippet is often included from every server: resolve it
+        // once. A resolution that reported something is not kept, so that
+        // each include site gets its own finding.
+        let key = (prefix.to_path_buf(), prefix_guessed, pattern.to_string());
+        if let Some(targets) = self.resolved_includes.get(&key) {
+            return targets.clone();
+        }
+        let reported = self.findings.len();
+        let targets = self.resolve_include(prefix, prefix_guessed, pattern, span);
+        if self.findings.len() == reported {
+            self.resolved_includes.insert(key, targets.clone());
+        }
+        targets
+    }
+
+    fn resolve_include(
+        &mut self,
+        prefix: &Path,
+        prefix_guessed: bool,
+        pattern: &str,
+        span: Span,
+    ) -> Vec<FileId> {
         let written = Path::new(pattern);
         let full = if written.is_absolute() {
             written.to_path_buf()
@@ -749,14 +777,14 @@ impl Workspace {
     /// Reads and parses new files (a glob's matches, a directory's files) on
     /// every core at once, for the ids they will get when the caller's loop
     /// adds them in order, each in the dialect `add_file` will choose.
-    /// Anything unusual (a dump that splits into several files, a file
-    /// already read, one that cannot be read) leaves the loop to do it.
+    /// Files already read, files that cannot be read, and everything from
+    /// the first `nginx -T` dump on are left to the loop.
     fn read_ahead(&mut self, paths: &[PathBuf], dialect: Option<Dialect>) {
         // What an earlier call left unused (a path it skipped) goes.
         self.ahead.clear();
         let mut fresh: Vec<&PathBuf> = Vec::new();
         // Two links to one file (sites-enabled) get one id, as in the loop.
-        let mut batch = HashSet::new();
+        let mut seen_real = HashSet::new();
         for path in paths {
             if path.is_dir() {
                 continue;
@@ -764,7 +792,7 @@ impl Workspace {
             if let Ok(real) = self.real_path(path) {
                 if self.allowed(&real)
                     && !self.by_real_path.contains_key(&real)
-                    && batch.insert(real)
+                    && seen_real.insert(real)
                 {
                     fresh.push(path);
                 }
@@ -782,51 +810,35 @@ impl Workspace {
                 .map(|p| read::read_path(p, max_size).ok())
                 .collect()
         });
-        // Ids are handed out in order; a dump would take several.
-        if texts.iter().any(|t| {
-            t.as_ref()
-                .is_none_or(|t| self.options.split_dumps && dump::is_dump(&t.text))
-        }) {
+        // Ids are handed out in order to the files that load: one that
+        // cannot be read takes none (the loop reports it), and a dump takes
+        // one per file inside, so the batch stops before the first dump.
+        let mut batch: Vec<(&PathBuf, read::Text, Dialect)> = Vec::new();
+        for (path, text) in fresh.into_iter().zip(texts) {
+            let Some(text) = text else {
+                continue;
+            };
+            if self.options.split_dumps && dump::is_dump(&text.text) {
+                break;
+            }
+            let dialect = self.dialect_for(path, &text.text, dialect);
+            batch.push((path, text, dialect));
+        }
+        if batch.len() < 2 {
             return;
         }
-        let texts: Vec<(read::Text, Dialect)> = texts
-            .into_iter()
-            .flatten()
-            .zip(&fresh)
-            .map(|(text, path)| {
-                let dialect = self.dialect_for(path, &text.text, dialect);
-                (text, dialect)
-            })
+        let id = |i: usize| FileId((base + i) as u32);
+        let numbered: Vec<(usize, &read::Text, Dialect)> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, (_, text, dialect))| (i, text, *dialect))
             .collect();
-        let chunk = texts.len().div_ceil(workers);
-        let trees: Vec<ParsedFile> = std::thread::scope(|scope| {
-            let handles: Vec<_> = texts
-                .chunks(chunk)
-                .enumerate()
-                .map(|(n, part)| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .enumerate()
-                            .map(|(i, (text, dialect))| {
-                                crate::timings::measure("load: parse", || {
-                                    dialect.parse(FileId((base + n * chunk + i) as u32), &text.text)
-                                })
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
+        let trees = crate::parallel::in_order(&numbered, |&(i, text, dialect)| {
+            crate::timings::measure("load: parse", || dialect.parse(id(i), &text.text))
         });
-        if trees.len() != texts.len() {
-            return;
-        }
-        for (i, ((path, (text, _)), tree)) in fresh.into_iter().zip(texts).zip(trees).enumerate() {
-            self.ahead
-                .insert(path.clone(), (text, FileId((base + i) as u32), tree));
+        drop(numbered);
+        for (i, ((path, text, _), tree)) in batch.into_iter().zip(trees).enumerate() {
+            self.ahead.insert(path.clone(), (text, id(i), tree));
         }
     }
 

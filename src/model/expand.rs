@@ -76,7 +76,9 @@ impl<'w> Expanded<'w> {
         };
         let tree = &ws.file(config.root).tree;
         let mut stack = vec![config.root];
-        expanded.roots = expanded.add_children(config.root, &tree.roots, None, None, &mut stack);
+        expanded.roots = crate::timings::measure_part("model", "items", || {
+            expanded.add_children(config.root, &tree.roots, None, None, &mut stack)
+        });
         let mut by_name: HashMap<(Option<ItemId>, &'w str), (ItemId, ItemId), FxBuildHasher> =
             HashMap::with_capacity_and_hasher(expanded.items.len(), FxBuildHasher);
         let mut next_same = vec![NO_ITEM; expanded.items.len()];

@@ -115,7 +115,9 @@ pub struct Gateway<'w> {
 
 impl<'w> Gateway<'w> {
     pub fn build(ws: &'w Workspace, config: &'w Config, version: NginxVersion) -> Gateway<'w> {
-        let x = Expanded::new(ws, config);
+        let x = crate::timings::measure_part("model", "includes expanded", || {
+            Expanded::new(ws, config)
+        });
         let mut gateway = Gateway {
             x,
             version,
@@ -126,10 +128,12 @@ impl<'w> Gateway<'w> {
             routes: Vec::new(),
             assignments: HashMap::new(),
         };
-        match gateway.dialect() {
-            Dialect::Nginx => gateway.collect(),
-            Dialect::Apache => gateway.collect_apache(),
-        }
+        crate::timings::measure_part("model", "servers, pools, routes", || {
+            match gateway.dialect() {
+                Dialect::Nginx => gateway.collect(),
+                Dialect::Apache => gateway.collect_apache(),
+            }
+        });
         gateway
     }
 

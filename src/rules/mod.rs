@@ -274,35 +274,51 @@ impl Check<'_> {
 
 /// Runs every enabled rule on every configuration of the workspace.
 pub fn run(ws: &Workspace, settings: &Settings) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for config in &ws.configs {
+    // Many configurations (a directory of sites): one per core at a time.
+    // One big configuration: its rules share the cores instead.
+    crate::parallel::in_order(&ws.configs, |config| {
         let gateway =
             crate::timings::measure("model", || Gateway::build(ws, config, settings.version));
-        crate::timings::measure("rules", || run_rules(&gateway, settings, &mut findings));
-    }
-    findings
+        crate::timings::measure("rules", || run_rules(&gateway, settings))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-/// Every enabled rule that checks this server, on one gateway.
-fn run_rules(gateway: &Gateway<'_>, settings: &Settings, findings: &mut Vec<Finding>) {
-    for &rule in RULES {
-        if !settings.enabled(rule) || !rule.dialects.contains(&gateway.dialect()) {
-            continue;
-        }
+/// Gateways smaller than this run their rules on one core: starting
+/// threads would cost more than the rules.
+const PARALLEL_RULES_FROM_ITEMS: usize = 50_000;
+
+/// Every enabled rule that checks this server, on one gateway. Rules only
+/// read the gateway, so on a big one they run on every core at once.
+fn run_rules(gateway: &Gateway<'_>, settings: &Settings) -> Vec<Finding> {
+    let rules: Vec<&'static Rule> = RULES
+        .iter()
+        .copied()
+        .filter(|rule| settings.enabled(rule) && rule.dialects.contains(&gateway.dialect()))
+        .collect();
+    let run = |rule: &&'static Rule| {
+        let rule: &'static Rule = rule;
         let check = Check {
             gateway,
             rule,
             settings,
         };
-        let severity = settings.severity_override(rule.name);
-        let found = crate::timings::measure_part("rule", rule.name, || (rule.check)(&check));
-        for mut finding in found {
-            if let Some(severity) = severity {
+        let mut found = crate::timings::measure_part("rule", rule.name, || (rule.check)(&check));
+        if let Some(severity) = settings.severity_override(rule.name) {
+            for finding in &mut found {
                 finding.severity = severity;
             }
-            findings.push(finding);
         }
-    }
+        found
+    };
+    let results = if gateway.x.items.len() >= PARALLEL_RULES_FROM_ITEMS {
+        crate::parallel::in_order(&rules, run)
+    } else {
+        rules.iter().map(run).collect()
+    };
+    results.into_iter().flatten().collect()
 }
 
 /// The closest name to `name` among `candidates`, for "did you mean".
