@@ -139,12 +139,25 @@ impl<'w> Gateway<'w> {
 
     fn collect(&mut self) {
         let ids: Vec<ItemId> = self.x.all().collect();
+        // Routes come second (they look pools up by name); their
+        // directives are noted on the way instead of walking every item again.
+        let mut passes: Vec<(ItemId, PassKind)> = Vec::new();
         for &id in &ids {
+            let name = self.x.name(id);
+            if let Some(kind) = PassKind::from_directive(name) {
+                passes.push((id, kind));
+                continue;
+            }
+            // The name first: the context walks up the tree, for the few
+            // directives that need it.
+            if !matches!(name, "server" | "upstream" | "set" | "map") {
+                continue;
+            }
             let (head, depth) = self.x.context_head(id);
             if head != Some("http") {
                 continue;
             }
-            match self.x.name(id) {
+            match name {
                 "server" if depth == 1 => self.add_server(id),
                 "upstream" if depth == 1 => self.add_upstream(id),
                 "set" => {
@@ -156,12 +169,10 @@ impl<'w> Gateway<'w> {
                 _ => {}
             }
         }
-        for &id in &ids {
-            if let Some(kind) = PassKind::from_directive(self.x.name(id)) {
-                let (head, depth) = self.x.context_head(id);
-                if head == Some("http") && depth >= 2 {
-                    self.add_route(id, kind);
-                }
+        for (id, kind) in passes {
+            let (head, depth) = self.x.context_head(id);
+            if head == Some("http") && depth >= 2 {
+                self.add_route(id, kind);
             }
         }
     }
