@@ -33,6 +33,9 @@ pub struct Item {
     /// An include, or an Apache conditional section: its children belong to
     /// the enclosing block.
     pub is_include: bool,
+    /// The directive's name, as its number in `Expanded::names`: comparing
+    /// and fetching it never leaves the (small, cached) table of names.
+    pub name_id: u32,
 }
 
 /// Above this many directives a configuration stops expanding includes:
@@ -47,9 +50,20 @@ pub struct Expanded<'w> {
     /// The context the root file's top level sits in.
     pub root_context: Context,
     /// (enclosing block, name) → the first and the last such directive, in
-    /// document order: lookups by name never scan a block (an `http` block
-    /// may hold 100,000 servers). FxHash: millions of short keys, no attacker.
-    by_name: HashMap<(Option<ItemId>, &'w str), (ItemId, ItemId), FxBuildHasher>,
+    /// document order, for the blocks holding more than `SCANNED_BLOCK`
+    /// directives: a lookup never scans a big block (an `http` block may
+    /// hold 100,000 servers), and the millions of small ones (a server, a
+    /// location) are scanned by name number instead of costing an entry
+    /// each. The key is two numbers (see `block_key`). FxHash: short keys,
+    /// no attacker.
+    by_name: HashMap<u64, (ItemId, ItemId), FxBuildHasher>,
+    /// Which blocks are in `by_name`, by item (`top_indexed`: the top level).
+    indexed: Vec<bool>,
+    top_indexed: bool,
+    /// Every distinct directive name, by number, and the way back: a few
+    /// hundred, always in cache.
+    names: Vec<&'w str>,
+    name_ids: HashMap<&'w str, u32, FxBuildHasher>,
     /// For each item, the next directive of the same name in the same
     /// block: `find_all` follows the chain. One array instead of a list
     /// per (block, name), which was a million small allocations.
@@ -58,6 +72,17 @@ pub struct Expanded<'w> {
 
 /// The end of a `next_same` chain.
 const NO_ITEM: ItemId = ItemId::MAX;
+
+/// Blocks with at most this many directives are scanned rather than
+/// indexed: comparing a handful of name numbers is as fast as hashing.
+const SCANNED_BLOCK: u32 = 16;
+
+/// The `by_name` key of a name's number in a block: the block's item id
+/// plus one in the high half (0 for the top level), the name in the low.
+fn block_key(parent: Option<ItemId>, name_id: u32) -> u64 {
+    let block = parent.map_or(0, |p| u64::from(p) + 1);
+    (block << 32) | u64::from(name_id)
+}
 
 impl<'w> Expanded<'w> {
     pub fn new(ws: &'w Workspace, config: &'w Config) -> Expanded<'w> {
@@ -72,6 +97,10 @@ impl<'w> Expanded<'w> {
                 .cloned()
                 .unwrap_or_default(),
             by_name: HashMap::default(),
+            indexed: Vec::new(),
+            top_indexed: false,
+            names: Vec::new(),
+            name_ids: HashMap::default(),
             next_same: Vec::new(),
         };
         let tree = &ws.file(config.root).tree;
@@ -79,13 +108,25 @@ impl<'w> Expanded<'w> {
         expanded.roots = crate::timings::measure_part("model", "items", || {
             expanded.add_children(config.root, &tree.roots, None, None, &mut stack)
         });
-        let mut by_name: HashMap<(Option<ItemId>, &'w str), (ItemId, ItemId), FxBuildHasher> =
-            HashMap::with_capacity_and_hasher(expanded.items.len(), FxBuildHasher);
+        let mut sizes = vec![0u32; expanded.items.len()];
+        let mut top_size = 0u32;
+        for id in expanded.all() {
+            match expanded.item(id).parent {
+                Some(parent) => sizes[parent as usize] += 1,
+                None => top_size += 1,
+            }
+        }
+        expanded.indexed = sizes.iter().map(|&n| n > SCANNED_BLOCK).collect();
+        expanded.top_indexed = top_size > SCANNED_BLOCK;
+        let mut by_name: HashMap<u64, (ItemId, ItemId), FxBuildHasher> = HashMap::default();
         let mut next_same = vec![NO_ITEM; expanded.items.len()];
         for id in expanded.all() {
-            let key = (expanded.item(id).parent, expanded.name(id));
+            let item = expanded.item(id);
+            if !expanded.is_indexed(item.parent) {
+                continue;
+            }
             by_name
-                .entry(key)
+                .entry(block_key(item.parent, item.name_id))
                 .and_modify(|(_, last)| {
                     next_same[*last as usize] = id;
                     *last = id;
@@ -114,7 +155,9 @@ impl<'w> Expanded<'w> {
                 break;
             }
             let id = self.items.len() as ItemId;
-            let name = tree.value(text, &node.name);
+            // Through `tree` (borrowed for 'w), not `node` (for `nodes`).
+            let name: &'w str = tree.value(text, &tree.node(index).name);
+            let name_id = self.name_number(name);
             // Apache's `<IfModule>` and friends are read like includes: their
             // directives belong to the enclosing block, when the branch is taken.
             let conditional = ws.file(file).dialect == Dialect::Apache
@@ -129,6 +172,7 @@ impl<'w> Expanded<'w> {
                 children: Vec::new(),
                 via,
                 is_include,
+                name_id,
             });
             out.push(id);
             let children = if conditional {
@@ -185,8 +229,17 @@ impl<'w> Expanded<'w> {
     }
 
     pub fn name(&self, id: ItemId) -> &'w str {
-        let node = self.node(id);
-        self.tree(id).value(&self.source(id).text, &node.name)
+        self.names[self.item(id).name_id as usize]
+    }
+
+    /// A name's number, given on first sight.
+    fn name_number(&mut self, name: &'w str) -> u32 {
+        let next = self.names.len() as u32;
+        let number = *self.name_ids.entry(name).or_insert(next);
+        if number == next {
+            self.names.push(name);
+        }
+        number
     }
 
     /// The directive's name as written (`ProxyPass`, not `proxypass`).
@@ -263,17 +316,75 @@ impl<'w> Expanded<'w> {
 
     /// The first directive called `name` in a block (through includes).
     pub fn find(&self, parent: Option<ItemId>, name: &str) -> Option<ItemId> {
-        self.by_name.get(&(parent, name)).map(|&(first, _)| first)
+        let name_id = *self.name_ids.get(name)?;
+        if self.is_indexed(parent) {
+            return self
+                .by_name
+                .get(&block_key(parent, name_id))
+                .map(|&(first, _)| first);
+        }
+        let mut found = None;
+        self.scan(self.direct(parent), name_id, &mut |id| {
+            found = Some(id);
+            false
+        });
+        found
     }
 
     /// Every directive called `name` in a block (through includes), in order.
     pub fn find_all(&self, parent: Option<ItemId>, name: &str) -> Vec<ItemId> {
-        let first = self.find(parent, name);
-        std::iter::successors(first, |&id| {
-            let next = self.next_same[id as usize];
-            (next != NO_ITEM).then_some(next)
-        })
-        .collect()
+        let Some(&name_id) = self.name_ids.get(name) else {
+            return Vec::new();
+        };
+        if self.is_indexed(parent) {
+            let first = self
+                .by_name
+                .get(&block_key(parent, name_id))
+                .map(|&(first, _)| first);
+            return std::iter::successors(first, |&id| {
+                let next = self.next_same[id as usize];
+                (next != NO_ITEM).then_some(next)
+            })
+            .collect();
+        }
+        let mut all = Vec::new();
+        self.scan(self.direct(parent), name_id, &mut |id| {
+            all.push(id);
+            true
+        });
+        all
+    }
+
+    fn is_indexed(&self, parent: Option<ItemId>) -> bool {
+        match parent {
+            Some(p) => self.indexed.get(p as usize).copied().unwrap_or(false),
+            None => self.top_indexed,
+        }
+    }
+
+    /// The items directly in a block, includes not yet looked through.
+    fn direct(&self, parent: Option<ItemId>) -> &[ItemId] {
+        match parent {
+            Some(p) => &self.item(p).children,
+            None => &self.roots,
+        }
+    }
+
+    /// Calls `found` with each directive numbered `name_id` among `ids`,
+    /// through includes, in order, while it returns true; false once stopped.
+    fn scan(&self, ids: &[ItemId], name_id: u32, found: &mut dyn FnMut(ItemId) -> bool) -> bool {
+        for &id in ids {
+            let item = self.item(id);
+            let go_on = if item.is_include {
+                self.scan(&item.children, name_id, found)
+            } else {
+                item.name_id != name_id || found(id)
+            };
+            if !go_on {
+                return false;
+            }
+        }
+        true
     }
 
     /// Enclosing blocks, innermost first.
