@@ -80,13 +80,13 @@ done
 # The corpus of real configurations (../shared/corpus/build.sh), when built.
 corpus=${GATELINT_CORPUS:-/tmp/corpus}
 if [ -d "$corpus" ]; then
-  mb=$(du -sm --apparent-size "$corpus" | cut -f1)
+  mb=$(du -sm --apparent-size --exclude='.*' "$corpus" | cut -f1)   # not its download cache
   t=$(wall "$gatelint lint $corpus --format json")
   m=$(rss "$gatelint lint $corpus --format json")
   {
     echo
-    echo "The corpus of real configurations (\`../shared/corpus/build.sh\`, $mb MB on disk, every file"
-    echo "gatelint recognises as nginx or Apache configuration): $t s, peak RSS $((m / 1024)) MB."
+    echo "The corpus of real configurations (\`../shared/corpus/build.sh\`, $mb MB of configuration"
+    echo "files, every one gatelint recognises as nginx or Apache): $t s, peak RSS $((m / 1024)) MB."
   } >> "$out"
 fi
 
@@ -99,5 +99,8 @@ largest="$work/tree-${sizes[-1]}"
   echo '```'
   cargo bench --locked -q --bench parse -- "$largest" 3 2>/dev/null | tail -3
   echo '```'
+  echo
+  echo "Where the time goes, what was changed and why the targets are or are not met:"
+  echo "ARCHITECTURE.md, section \"Speed\" (profiles with \`--timings\` and \`perf\`)."
 } >> "$out"
 cat "$out"
