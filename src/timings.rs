@@ -26,25 +26,63 @@ impl Stages {
         }
     }
 
+    /// Each stage in the order it first ran, its parts under it, slowest
+    /// first (at most `SHOWN_PARTS`, the rest summed on one line).
     fn render(&self, total: Duration, peak_kib: Option<u64>) -> String {
-        let mut out = String::from("gatelint timings (a stage's time is summed over threads):\n");
-        let mut line =
-            |name: &str, value: String| out.push_str(&format!("  {name:<44} {value:>11}\n"));
-        for ((stage, part), took) in &self.0 {
-            let name = if part.is_empty() {
-                stage.to_string()
-            } else {
-                format!("  {stage} {part}")
-            };
-            line(&name, format!("{:.3} s", took.as_secs_f64()));
+        let mut lines: Vec<(String, String)> = Vec::new();
+        let seconds = |d: &Duration| format!("{:.3} s", d.as_secs_f64());
+        let mut stages: Vec<&str> = Vec::new();
+        for ((stage, _), _) in &self.0 {
+            if !stages.contains(stage) {
+                stages.push(stage);
+            }
         }
-        line("total (wall)", format!("{:.3} s", total.as_secs_f64()));
+        for stage in stages {
+            if let Some((_, took)) = self
+                .0
+                .iter()
+                .find(|((s, p), _)| *s == stage && p.is_empty())
+            {
+                lines.push((stage.to_string(), seconds(took)));
+            }
+            let mut parts: Vec<&((&str, &str), Duration)> = self
+                .0
+                .iter()
+                .filter(|((s, p), _)| *s == stage && !p.is_empty())
+                .collect();
+            parts.sort_by_key(|part| std::cmp::Reverse(part.1));
+            for ((_, part), took) in parts.iter().take(SHOWN_PARTS) {
+                lines.push((format!("  {part}"), seconds(took)));
+            }
+            if parts.len() > SHOWN_PARTS {
+                let rest: Duration = parts[SHOWN_PARTS..].iter().map(|(_, d)| *d).sum();
+                let label = format!("  {} more", parts.len() - SHOWN_PARTS);
+                lines.push((label, seconds(&rest)));
+            }
+        }
+        lines.push(("total (wall)".into(), seconds(&total)));
         if let Some(peak) = peak_kib {
-            line("peak memory", format!("{:.1} MB", peak as f64 / 1024.0));
+            lines.push((
+                "peak memory".into(),
+                format!("{:.1} MB", peak as f64 / 1024.0),
+            ));
+        }
+        let width = lines
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut out =
+            String::from("gatelint timings (work on several threads is summed over them):\n");
+        for (label, value) in lines {
+            out.push_str(&format!("  {label:<width$}  {value:>10}\n"));
         }
         out
     }
 }
+
+/// A stage's parts shown one by one (the slowest); the rest share a line.
+const SHOWN_PARTS: usize = 5;
 
 /// Starts recording; until this is called `measure` only runs its closure.
 pub fn enable() {
@@ -90,23 +128,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_stage_sums_its_runs_in_first_run_order() {
+    fn stages_in_run_order_with_their_slowest_parts_under_them() {
         let mut stages = Stages::default();
-        stages.add(("parse", ""), Duration::from_millis(1500));
-        stages.add(("rules", ""), Duration::from_millis(250));
-        stages.add(("rule", "proxy-loop"), Duration::from_millis(200));
-        stages.add(("parse", ""), Duration::from_millis(500));
-        let text = stages.render(Duration::from_millis(2100), Some(2048));
+        let ms = Duration::from_millis;
+        stages.add(("load", "parse"), ms(1500));
+        stages.add(("load", ""), ms(900));
+        stages.add(("load", "parse"), ms(500));
+        for (i, rule) in ["a", "b", "c", "d", "e", "f", "g"].into_iter().enumerate() {
+            stages.add(("rules", rule), ms(10 * (i as u64 + 1)));
+        }
+        stages.add(("rules", ""), ms(300));
+        let text = stages.render(ms(2100), Some(2048));
         let lines: Vec<Vec<&str>> = text
             .lines()
             .skip(1)
             .map(|l| l.split_whitespace().collect())
             .collect();
-        assert_eq!(lines[0], ["parse", "2.000", "s"]);
-        assert_eq!(lines[1], ["rules", "0.250", "s"]);
-        assert_eq!(lines[2], ["rule", "proxy-loop", "0.200", "s"]);
-        assert_eq!(lines[3], ["total", "(wall)", "2.100", "s"]);
-        assert_eq!(lines[4], ["peak", "memory", "2.0", "MB"]);
+        assert_eq!(lines[0], ["load", "0.900", "s"]);
+        assert_eq!(lines[1], ["parse", "2.000", "s"]);
+        assert_eq!(lines[2], ["rules", "0.300", "s"]);
+        assert_eq!(lines[3], ["g", "0.070", "s"]);
+        assert_eq!(lines[7], ["c", "0.030", "s"]);
+        assert_eq!(lines[8], ["2", "more", "0.030", "s"]);
+        assert_eq!(lines[9], ["total", "(wall)", "2.100", "s"]);
+        assert_eq!(lines[10], ["peak", "memory", "2.0", "MB"]);
+        // Values line up whatever the labels' lengths.
+        let ends: Vec<usize> = text.lines().skip(1).map(str::len).collect();
+        assert!(ends.windows(2).all(|w| w[0] == w[1]), "{text}");
     }
 
     #[test]

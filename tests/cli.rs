@@ -420,8 +420,9 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
     assert_eq!(plain.code, timed.code);
     assert!(plain.stderr.is_empty(), "{}", plain.stderr);
     for stage in [
-        "load: read",
-        "load: parse",
+        "load",
+        "read",
+        "parse",
         "model",
         "rules",
         "report",

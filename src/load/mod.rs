@@ -191,7 +191,7 @@ impl Workspace {
                 }
             }
         }
-        crate::timings::measure("load: includes", || ws.resolve_tops(candidates));
+        crate::timings::measure_part("load", "includes", || ws.resolve_tops(candidates));
         ws.report_syntax_errors();
         ws
     }
@@ -380,7 +380,7 @@ impl Workspace {
             self.next_tree = None;
             return loaded;
         }
-        match crate::timings::measure("load: read", || {
+        match crate::timings::measure_part("load", "read", || {
             read::read_path(path, self.options.max_file_size)
         }) {
             Ok(text) => self.load_text(path, Some(real), text, false, dialect),
@@ -468,9 +468,9 @@ impl Workspace {
         let dialect = self.dialect_for(&path, &text, dialect);
         let tree = match self.next_tree.take() {
             Some((ahead, tree)) if ahead == id => tree,
-            _ => crate::timings::measure("load: parse", || dialect.parse(id, &text)),
+            _ => crate::timings::measure_part("load", "parse", || dialect.parse(id, &text)),
         };
-        let source = crate::timings::measure("load: line index", || {
+        let source = crate::timings::measure_part("load", "line index", || {
             SourceFile::new(path, text).with_invalid_utf8(invalid_utf8)
         });
         self.files.push(LoadedFile {
@@ -804,7 +804,7 @@ impl Workspace {
         }
         let max_size = self.options.max_file_size;
         let base = self.files.len();
-        let texts: Vec<Option<read::Text>> = crate::timings::measure("load: read", || {
+        let texts: Vec<Option<read::Text>> = crate::timings::measure_part("load", "read", || {
             fresh
                 .iter()
                 .map(|p| read::read_path(p, max_size).ok())
@@ -834,7 +834,7 @@ impl Workspace {
             .map(|(i, (_, text, dialect))| (i, text, *dialect))
             .collect();
         let trees = crate::parallel::in_order(&numbered, |&(i, text, dialect)| {
-            crate::timings::measure("load: parse", || dialect.parse(id(i), &text.text))
+            crate::timings::measure_part("load", "parse", || dialect.parse(id(i), &text.text))
         });
         drop(numbered);
         for (i, ((path, text, _), tree)) in batch.into_iter().zip(trees).enumerate() {

@@ -108,21 +108,27 @@ impl<'w> Expanded<'w> {
         expanded.roots = crate::timings::measure_part("model", "items", || {
             expanded.add_children(config.root, &tree.roots, None, None, &mut stack)
         });
-        let mut sizes = vec![0u32; expanded.items.len()];
+        crate::timings::measure_part("model", "index", || expanded.index());
+        expanded
+    }
+
+    /// Indexes the big blocks by (block, name number); see `by_name`.
+    fn index(&mut self) {
+        let mut sizes = vec![0u32; self.items.len()];
         let mut top_size = 0u32;
-        for id in expanded.all() {
-            match expanded.item(id).parent {
+        for id in self.all() {
+            match self.item(id).parent {
                 Some(parent) => sizes[parent as usize] += 1,
                 None => top_size += 1,
             }
         }
-        expanded.indexed = sizes.iter().map(|&n| n > SCANNED_BLOCK).collect();
-        expanded.top_indexed = top_size > SCANNED_BLOCK;
+        self.indexed = sizes.iter().map(|&n| n > SCANNED_BLOCK).collect();
+        self.top_indexed = top_size > SCANNED_BLOCK;
         let mut by_name: HashMap<u64, (ItemId, ItemId), FxBuildHasher> = HashMap::default();
-        let mut next_same = vec![NO_ITEM; expanded.items.len()];
-        for id in expanded.all() {
-            let item = expanded.item(id);
-            if !expanded.is_indexed(item.parent) {
+        let mut next_same = vec![NO_ITEM; self.items.len()];
+        for id in self.all() {
+            let item = self.item(id);
+            if !self.is_indexed(item.parent) {
                 continue;
             }
             by_name
@@ -133,9 +139,8 @@ impl<'w> Expanded<'w> {
                 })
                 .or_insert((id, id));
         }
-        expanded.by_name = by_name;
-        expanded.next_same = next_same;
-        expanded
+        self.by_name = by_name;
+        self.next_same = next_same;
     }
 
     fn add_children(

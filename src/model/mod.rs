@@ -115,9 +115,7 @@ pub struct Gateway<'w> {
 
 impl<'w> Gateway<'w> {
     pub fn build(ws: &'w Workspace, config: &'w Config, version: NginxVersion) -> Gateway<'w> {
-        let x = crate::timings::measure_part("model", "includes expanded", || {
-            Expanded::new(ws, config)
-        });
+        let x = Expanded::new(ws, config);
         let mut gateway = Gateway {
             x,
             version,

@@ -305,7 +305,7 @@ fn run_rules(gateway: &Gateway<'_>, settings: &Settings) -> Vec<Finding> {
             rule,
             settings,
         };
-        let mut found = crate::timings::measure_part("rule", rule.name, || (rule.check)(&check));
+        let mut found = crate::timings::measure_part("rules", rule.name, || (rule.check)(&check));
         if let Some(severity) = settings.severity_override(rule.name) {
             for finding in &mut found {
                 finding.severity = severity;
