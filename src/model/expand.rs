@@ -397,8 +397,8 @@ impl<'w> Expanded<'w> {
         std::iter::successors(self.item(id).parent, move |&p| self.item(p).parent)
     }
 
-    /// The outermost context `id` sits in (`http`, `stream`, …) and how
-    /// many blocks deep it is: `context_of` without building the list.
+    /// The outermost context `id` sits in (`http`, `stream`, …, counting the
+    /// context the root file is included in) and how many blocks deep it is.
     pub fn context_head(&self, id: ItemId) -> (Option<&str>, usize) {
         let mut depth = self.root_context.len();
         let mut outermost = None;
@@ -411,15 +411,6 @@ impl<'w> Expanded<'w> {
             None => outermost.map(|a| self.name(a)),
         };
         (head, depth)
-    }
-
-    /// Block names from the outermost context down to the one `id` sits in.
-    pub fn context_of(&self, id: ItemId) -> Vec<&str> {
-        let mut names: Vec<&str> = self.ancestors(id).map(|a| self.name(a)).collect();
-        names.reverse();
-        let mut context: Vec<&str> = self.root_context.iter().map(|s| &**s).collect();
-        context.extend(names);
-        context
     }
 
     /// Every directive, in document order through the includes.
